@@ -1,0 +1,213 @@
+"""Tests for 0_1D.py: convolution in one dimension, from scratch and with NumPy."""
+
+import importlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from conftest import ROOT
+
+lesson = importlib.import_module("0_1D")
+
+MODES = ["full", "same", "valid"]
+
+int_signals = arrays(np.int64, st.integers(1, 30), elements=st.integers(-1000, 1000))
+float_signals = arrays(
+    np.float64, st.integers(1, 30), elements=st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
+)
+
+
+def test_lesson_example_gives_6_11_14_5_0():
+    y = lesson.convolve1d([3, 4, 5], [2, 1, 0])
+    assert y.tolist() == [6, 11, 14, 5, 0]
+    assert y.dtype == np.convolve([3, 4, 5], [2, 1, 0]).dtype
+
+
+@pytest.mark.parametrize(
+    "mode, expected",
+    [("full", [6, 14, 34, 34, 8]), ("same", [6, 14, 34, 34]), ("valid", [14, 34, 34])],
+)
+def test_modes_of_the_lesson_example_with_a_longer_kernel(mode, expected):
+    assert lesson.convolve1d([6, 2], [1, 2, 5, 4], mode).tolist() == expected
+    assert np.convolve([6, 2], [1, 2, 5, 4], mode).tolist() == expected
+
+
+@pytest.mark.parametrize("N, M, expected", [(2, 4, [5, 4, 3]), (4, 2, [5, 4, 3]), (5, 3, [7, 5, 3]), (1, 1, [1, 1, 1])])
+def test_output_length_depends_only_on_the_longer_and_shorter_input(N, M, expected):
+    assert [lesson.output_length(N, M, mode) for mode in MODES] == expected
+
+
+def test_same_is_the_centre_of_full_not_its_first_values():
+    x, h = [1, 2, 3, 4, 5], [1, 1, 1]
+    full = lesson.convolve1d(x, h, "full")
+    same = lesson.convolve1d(x, h, "same")
+    assert full.tolist() == [1, 3, 6, 9, 12, 9, 5]
+    assert same.tolist() == [3, 6, 9, 12, 9]
+    assert np.array_equal(same, full[1:6])
+    assert not np.array_equal(same, full[:5])
+
+
+def test_step_equation_writes_out_the_sum_for_each_n():
+    x, h = np.array([3, 4, 5]), np.array([2, 1, 0])
+    assert lesson.step_equation(x, h, 0) == "y[0] = x[0]*h[0] = 3*2 = 6"
+    assert lesson.step_equation(x, h, 2) == (
+        "y[2] = x[0]*h[2] + x[1]*h[1] + x[2]*h[0] = 3*0 + 4*1 + 5*2 = 0 + 4 + 10 = 14"
+    )
+    assert lesson.step_equation(x, h, 4, show_terms=False) == "y[4] = 5*0 = 0"
+
+
+def test_sliding_picture_puts_the_flipped_kernel_under_the_padded_signal():
+    lines = lesson.sliding_picture(np.array([3, 4, 5]), np.array([2, 1, 0]))
+    assert lines[0].split()[2:] == ["0", "0", "3", "4", "5", "0", "0"]
+    assert lines[1].split()[3:] == ["0", "1", "2"]
+    assert len(lines) == 1 + 5
+    assert lines[5].index("2") == lines[0].rindex("0")
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=int_signals, h=int_signals, mode=st.sampled_from(MODES))
+def test_integer_convolution_matches_numpy_exactly(x, h, mode):
+    ours = lesson.convolve1d(x, h, mode)
+    theirs = np.convolve(x, h, mode)
+    assert ours.dtype == theirs.dtype
+    assert np.array_equal(ours, theirs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=float_signals, h=float_signals, mode=st.sampled_from(MODES))
+def test_float_convolution_matches_numpy(x, h, mode):
+    ours = lesson.convolve1d(x, h, mode)
+    theirs = np.convolve(x, h, mode)
+    assert ours.dtype == theirs.dtype
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=int_signals, h=float_signals, mode=st.sampled_from(MODES))
+def test_mixed_int_and_float_inputs_give_numpys_dtype_and_values(x, h, mode):
+    ours = lesson.convolve1d(x, h, mode)
+    theirs = np.convolve(x, h, mode)
+    assert ours.dtype == theirs.dtype
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint8, np.float32])
+def test_small_dtypes_match_numpy(dtype):
+    x = np.array([3, 4, 5, 7], dtype=dtype)
+    h = np.array([2, 1, 6], dtype=dtype)
+    for mode in MODES:
+        ours = lesson.convolve1d(x, h, mode)
+        theirs = np.convolve(x, h, mode)
+        assert ours.dtype == theirs.dtype
+        assert np.array_equal(ours, theirs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=int_signals, h=int_signals)
+def test_same_and_valid_are_the_centre_of_full(x, h):
+    full = np.convolve(x, h, "full")
+    for mode in ("same", "valid"):
+        part = lesson.convolve1d(x, h, mode)
+        start = (len(full) - len(part)) // 2
+        assert np.array_equal(part, full[start:start + len(part)])
+        assert np.array_equal(part, np.convolve(x, h, mode))
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=int_signals, h=int_signals, mode=st.sampled_from(MODES))
+def test_correlate_is_convolution_with_the_flipped_kernel(x, h, mode):
+    correlated = np.correlate(x, h, mode)
+    flipped = lesson.convolve1d(x, h[::-1], mode)
+    if mode == "same" and len(h) > len(x) and len(x) % 2 == 0:
+        full = np.correlate(x, h, "full")
+        start = (len(full) - len(flipped)) // 2
+        assert np.array_equal(flipped, full[start:start + len(flipped)])
+        assert np.array_equal(correlated, full[start + 1:start + 1 + len(flipped)])
+    else:
+        assert np.array_equal(correlated, flipped)
+
+
+def test_the_correlate_corner_shown_in_the_lesson():
+    x, h = np.array([6, 2]), np.array([1, 2, 5, 4])
+    assert np.correlate(x, h, "full").tolist() == [24, 38, 22, 10, 2]
+    assert np.correlate(x, h, "same").tolist() == [38, 22, 10, 2]
+    assert lesson.convolve1d(x, h[::-1], "same").tolist() == [24, 38, 22, 10]
+
+
+@pytest.mark.parametrize(
+    "x, h, mode, message",
+    [
+        ([], [1, 2], "full", "x must not be empty"),
+        ([1, 2], [], "full", "h must not be empty"),
+        ([[1, 2], [3, 4]], [1], "full", "x must be a 1-D array"),
+        ([1, 2], [[1, 2]], "same", "h must be a 1-D array"),
+        (5, [1, 2], "full", "x must be a 1-D array, got 0 dimensions"),
+        ([1, 2], [1], "middle", "unknown mode 'middle'"),
+    ],
+)
+def test_bad_input_raises_value_error_with_a_clear_message(x, h, mode, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[")):
+        lesson.convolve1d(x, h, mode)
+
+
+def test_importing_prints_nothing_and_writes_no_file(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    figures_before = sorted((ROOT / "figures").iterdir())
+    importlib.reload(lesson)
+    assert capsys.readouterr() == ("", "")
+    assert list(tmp_path.iterdir()) == []
+    assert sorted((ROOT / "figures").iterdir()) == figures_before
+
+
+def test_lesson_runs_as_a_learner_would(run_lesson):
+    process, out = run_lesson("0_1D.py")
+    assert process.returncode == 0, process.stderr
+    assert process.stderr == ""
+    stdout = process.stdout
+    printed = [" ".join(line.split()) for line in stdout.splitlines()]
+    for line in [
+        "y[n] = sum over k of x[k] * h[n - k]",
+        "n = 1: 0 1 2 y[1] = x[0]*h[1] + x[1]*h[0] = 3*1 + 4*2 = 3 + 8 = 11",
+        "ours: [ 6 11 14 5 0]",
+        "full: length N + M - 1 = 2 + 4 - 1 = 5",
+        "ours: [ 6 14 34 34 8]",
+        "same: length max(N, M) = max(2, 4) = 4",
+        "np.convolve: [ 6 14 34 34]",
+        "valid: length max(N, M) - min(N, M) + 1 = 4 - 2 + 1 = 3",
+        "np.convolve: [14 34 34]",
+        "'same' starts at (len(full) - len(same)) // 2 = (7 - 5) // 2 = 1",
+        "full[1:6] == np.convolve(x, h, 'same'): True",
+        "full[:5] == np.convolve(x, h, 'same'): False",
+        "same: np.correlate(x, h) == convolve1d(x, h[::-1]): True",
+    ]:
+        assert line in printed
+    assert stdout.count("ours == np.convolve: True") == 4
+    for name in ("1d_modes.png", "1d_sliding.png"):
+        assert (out / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        assert name in stdout
+    assert sorted(path.name for path in out.iterdir()) == ["1d_modes.png", "1d_sliding.png"]
+
+
+def test_unknown_argument_is_a_one_line_error(run_lesson):
+    process, out = run_lesson("0_1D.py", "--bogus")
+    assert process.returncode == 2
+    assert process.stderr.startswith("error: ")
+    assert len(process.stderr.splitlines()) == 1
+    assert "Traceback" not in process.stderr
+    assert not out.exists()
+
+
+def test_output_folder_under_a_regular_file_is_a_one_line_error(run_lesson, tmp_path):
+    blocker = tmp_path / "not a folder"
+    blocker.write_text("keep me")
+    process, out = run_lesson("0_1D.py", "--out", blocker / "figures")
+    assert process.returncode == 2
+    assert process.stderr.startswith("error: cannot create the output folder")
+    assert len(process.stderr.splitlines()) == 1
+    assert "Traceback" not in process.stderr
+    assert blocker.read_text() == "keep me"
+    assert not out.exists()

@@ -1,0 +1,426 @@
+"""Tests for 3_image.py: reading any picture as grey levels, and kernels applied to a photo."""
+
+import importlib
+import struct
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image
+from scipy import ndimage, signal
+
+import lessonkit
+from conftest import ROOT, run_script
+
+lesson = importlib.import_module("3_image")
+
+FIGURES = ["image_gray.png", "image_edges.png", "image_bias.png", "image_neighbours.png", "image_gallery.png"]
+
+
+def save(image, folder, name, **options):
+    """Save a PIL image into `folder` and return its path."""
+    path = folder / name
+    image.save(path, **options)
+    return path
+
+
+def png_header_only(path, width, height):
+    """Write a PNG whose header announces width x height pixels, with no pixel data to speak of."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def truncated_jpeg(path):
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(path, quality=90)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return path
+
+
+# Reading pictures ---------------------------------------------------------------------------
+
+
+def test_pure_red_rgb_gives_luma_76(tmp_path):
+    path = save(Image.new("RGB", (3, 2), (255, 0, 0)), tmp_path, "red.png")
+    grey = lesson.load_grayscale(path)
+    assert grey.shape == (2, 3)
+    assert grey.dtype == np.uint8
+    assert (grey == 76).all()
+
+
+def test_pure_green_in_a_jpeg_is_about_150(tmp_path):
+    path = save(Image.new("RGB", (8, 8), (0, 255, 0)), tmp_path, "green.jpg", quality=95)
+    assert abs(int(lesson.load_grayscale(path).mean()) - 150) <= 2
+
+
+def test_fully_transparent_rgba_becomes_white_and_opaque_keeps_its_grey(tmp_path):
+    picture = Image.new("RGBA", (2, 1), (0, 0, 0, 0))
+    picture.putpixel((1, 0), (0, 255, 0, 255))
+    assert lesson.load_grayscale(save(picture, tmp_path, "a.png")).tolist() == [[255, 150]]
+
+
+def test_half_transparent_black_on_white_is_mid_grey(tmp_path):
+    path = save(Image.new("RGBA", (1, 1), (0, 0, 0, 128)), tmp_path, "half.png")
+    assert lesson.load_grayscale(path).item() in (127, 128)
+
+
+def test_la_with_transparency_is_laid_on_white(tmp_path):
+    picture = Image.new("LA", (2, 1), (0, 0))
+    picture.putpixel((1, 0), (40, 255))
+    assert lesson.load_grayscale(save(picture, tmp_path, "la.png")).tolist() == [[255, 40]]
+
+
+def test_palette_with_a_transparent_index_is_laid_on_white(tmp_path):
+    picture = Image.new("P", (3, 1), 0)
+    picture.putpalette([0, 0, 0, 255, 0, 0, 0, 0, 255] + [0] * 759)
+    picture.putpixel((1, 0), 1)
+    picture.putpixel((2, 0), 2)
+    path = save(picture, tmp_path, "p.png", transparency=0)
+    assert lesson.load_grayscale(path).tolist() == [[255, 76, 29]]
+
+
+def test_palette_without_transparency(tmp_path):
+    picture = Image.new("P", (2, 1), 0)
+    picture.putpalette([255, 255, 255, 255, 0, 0] + [0] * 762)
+    picture.putpixel((1, 0), 1)
+    assert lesson.load_grayscale(save(picture, tmp_path, "p.gif")).tolist() == [[255, 76]]
+
+
+def test_cmyk_white_and_black(tmp_path):
+    picture = Image.new("CMYK", (2, 1), (0, 0, 0, 0))
+    picture.putpixel((1, 0), (0, 0, 0, 255))
+    assert lesson.load_grayscale(save(picture, tmp_path, "cmyk.tif")).tolist() == [[255, 0]]
+
+
+def test_one_bit_image_gives_0_and_255(tmp_path):
+    picture = Image.new("1", (2, 1), 0)
+    picture.putpixel((1, 0), 1)
+    assert lesson.load_grayscale(save(picture, tmp_path, "bits.png")).tolist() == [[0, 255]]
+
+
+def test_grey_l_image_is_read_unchanged(tmp_path):
+    levels = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+    assert np.array_equal(lesson.load_grayscale(save(Image.fromarray(levels), tmp_path, "l.png")), levels)
+
+
+def test_16_bit_ramp_is_scaled_to_8_bits_not_clipped(tmp_path):
+    ramp = np.array([[0, 257, 1000, 32768, 65535]], dtype=np.uint16)
+    path = save(Image.fromarray(ramp), tmp_path, "ramp16.png")
+    assert Image.open(path).mode in ("I;16", "I")
+    assert lesson.load_grayscale(path).tolist() == [[0, 1, 4, 128, 255]]
+
+
+def test_32_bit_integer_image_is_read_as_16_bit_samples(tmp_path):
+    ramp = np.array([[0, 257, 65535, 70000, -5]], dtype=np.int32)
+    path = save(Image.fromarray(ramp), tmp_path, "ramp32.tif")
+    assert Image.open(path).mode == "I"
+    assert lesson.load_grayscale(path).tolist() == [[0, 1, 255, 255, 0]]
+
+
+def test_float_image_is_rounded_and_clipped_on_the_0_255_scale(tmp_path):
+    values = np.array([[0.4, 100.6, 300.0, -5.0]], dtype=np.float32)
+    path = save(Image.fromarray(values), tmp_path, "float.tif")
+    assert Image.open(path).mode == "F"
+    assert lesson.load_grayscale(path).tolist() == [[0, 101, 255, 0]]
+
+
+def test_exif_orientation_6_turns_the_picture_upright(tmp_path):
+    picture = np.zeros((16, 32, 3), dtype=np.uint8)
+    picture[:, :16] = 255  # left half white, as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    path = save(Image.fromarray(picture), tmp_path, "turned.jpg", exif=exif, quality=95)
+    grey = lesson.load_grayscale(path)
+    assert grey.shape == (32, 16)
+    assert grey[:16].mean() > 240  # the white left half is now on top
+    assert grey[16:].mean() < 15
+
+
+def test_animated_gif_gives_its_first_frame(tmp_path):
+    frames = [Image.new("L", (4, 3), 200), Image.new("L", (4, 3), 50)]
+    path = save(frames[0], tmp_path, "anim.gif", save_all=True, append_images=frames[1:], duration=100)
+    assert Image.open(path).n_frames == 2
+    grey = lesson.load_grayscale(path)
+    assert grey.shape == (3, 4)
+    assert (grey == 200).all()
+
+
+def test_one_pixel_image_works(tmp_path):
+    grey = lesson.load_grayscale(save(Image.new("L", (1, 1), 9), tmp_path, "dot.png"))
+    assert grey.tolist() == [[9]]
+    assert lesson.convolve(grey, lesson.EDGE_KERNEL).tolist() == [[0.0]]
+    assert lesson.convolve(grey, lesson.HORIZONTAL_PAIR).tolist() == [[0.0]]
+
+
+def make_bad_input(case, folder):
+    """Create one kind of bad picture in `folder`; return its path and the reason expected."""
+    if case == "missing":
+        return folder / "nowhere.jpg", "no such file"
+    if case == "folder":
+        return folder, "is a folder"
+    if case == "empty":
+        (folder / "empty.jpg").touch()
+        return folder / "empty.jpg", "is empty"
+    if case == "text":
+        (folder / "notes.jpg").write_text("not a picture\n")
+        return folder / "notes.jpg", "not an image"
+    if case == "truncated":
+        return truncated_jpeg(folder / "cut.jpg"), "damaged or truncated"
+    if case == "bomb":  # over Pillow's limit: Pillow only warns, we refuse
+        return png_header_only(folder / "bomb.png", 10_000, 10_000), "too large"
+    if case == "big bomb":  # over twice the limit: Pillow refuses too
+        return png_header_only(folder / "huge.png", 20_000, 20_000), "too large"
+    raise ValueError(case)
+
+
+BAD_INPUTS = ["missing", "folder", "empty", "text", "truncated", "bomb", "big bomb"]
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_picture_is_refused_with_a_message_naming_it(tmp_path, case):
+    path, reason = make_bad_input(case, tmp_path)
+    with pytest.raises(lessonkit.LessonError, match=reason) as refused:
+        lesson.load_grayscale(path)
+    assert str(path) in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_unreadable_file_is_refused(tmp_path, monkeypatch):
+    path = save(Image.new("L", (2, 2)), tmp_path, "locked.png")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Image, "open", denied)
+    with pytest.raises(lessonkit.LessonError, match="permission denied") as refused:
+        lesson.load_grayscale(path)
+    assert str(path) in str(refused.value)
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_picture_on_the_command_line_exits_2_and_writes_nothing(tmp_path, case):
+    path, reason = make_bad_input(case, tmp_path)
+    out = tmp_path / "figures"
+    process = run_script("3_image.py", "--image", path, "--out", out, cwd=tmp_path)
+    assert process.returncode == 2
+    assert process.stderr.startswith("error: ")
+    assert process.stderr.count("\n") == 1
+    assert str(path) in process.stderr and reason in process.stderr
+    assert "Traceback" not in process.stderr
+    assert not out.exists()
+
+
+def test_out_folder_under_a_regular_file_is_refused(tmp_path):
+    blocker = tmp_path / "a file"
+    blocker.write_text("x")
+    process = run_script("3_image.py", "--image", lessonkit.data_path("num3.jpg"), "--out", blocker / "figs",
+                         cwd=tmp_path)
+    assert process.returncode == 2
+    assert process.stderr.startswith("error: cannot create the output folder")
+    assert str(blocker / "figs") in process.stderr
+    assert process.stderr.count("\n") == 1 and "Traceback" not in process.stderr
+
+
+# Kernels and feature maps ------------------------------------------------------------------
+
+
+def test_edge_map_of_a_bright_dot_matches_the_hand_computation():
+    dot = np.zeros((3, 3))
+    dot[1, 1] = 10
+    expected = [[0, 10, 0], [10, -40, 10], [0, 10, 0]]
+    assert lesson.convolve(dot, lesson.EDGE_KERNEL).tolist() == expected
+
+
+def test_edge_map_of_a_2x2_image_mirrors_the_border():
+    # Mirrored with the edge pixel, the image [[1, 2], [3, 4]] reads, at (0, 0):
+    # above 1, below 3, left 1, right 2, centre 1 -> 1 + 3 + 1 + 2 - 4 * 1 = 3.
+    image = np.array([[1, 2], [3, 4]])
+    assert lesson.convolve(image, lesson.EDGE_KERNEL).tolist() == [[3, 1], [-1, -3]]
+
+
+def test_edge_map_is_float32_and_keeps_the_shape():
+    image = np.random.default_rng(1).integers(0, 256, (7, 11), dtype=np.uint8)
+    edges = lesson.convolve(image, lesson.EDGE_KERNEL)
+    assert edges.shape == (7, 11) and edges.dtype == np.float32
+    expected = signal.convolve2d(image.astype(float), lesson.EDGE_KERNEL, mode="same", boundary="symm")
+    assert np.array_equal(edges, expected)
+
+
+def test_pair_kernels_give_the_pixel_before_minus_the_pixel():
+    row = np.array([[255, 7, 3]])
+    assert lesson.convolve(row, lesson.HORIZONTAL_PAIR).tolist() == [[0, 248, 4]]
+    assert lesson.convolve(row.T, lesson.VERTICAL_PAIR).tolist() == [[0], [248], [4]]
+
+
+def test_pair_kernels_are_zero_on_flat_regions_and_large_across_an_edge():
+    image = np.zeros((6, 6))
+    image[:, 3:] = 200  # a vertical edge between columns 2 and 3
+    across = np.abs(lesson.convolve(image, lesson.HORIZONTAL_PAIR))
+    along = np.abs(lesson.convolve(image, lesson.VERTICAL_PAIR))
+    assert across[:, 3].tolist() == [200] * 6
+    assert np.delete(across, 3, axis=1).max() == 0
+    assert along.max() == 0
+
+
+def test_gallery_holds_the_classic_kernels():
+    expected = {
+        "identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
+        "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
+        "box blur": [[1 / 9] * 3] * 3,
+        "Gaussian blur": [[1 / 16, 2 / 16, 1 / 16], [2 / 16, 4 / 16, 2 / 16], [1 / 16, 2 / 16, 1 / 16]],
+        "edge enhance": [[0, 0, 0], [-1, 1, 0], [0, 0, 0]],
+        "edge detect": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
+        "emboss": [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]],
+        "Sobel x": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
+        "Sobel y": [[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
+    }
+    assert list(lesson.GALLERY) == list(expected)
+    for name, kernel in expected.items():
+        assert np.allclose(lesson.GALLERY[name], kernel), name
+
+
+def test_gallery_kernels_sum_to_1_or_0_and_act_on_a_flat_image_accordingly():
+    flat = np.full((5, 6), 80.0)
+    for name, kernel in lesson.GALLERY.items():
+        total = np.sum(kernel)
+        assert np.isclose(total, 1) or np.isclose(total, 0), name
+        assert np.allclose(lesson.convolve_fast(flat, kernel), 80 * total, atol=1e-4), name
+
+
+def test_identity_kernel_gives_the_image_back():
+    image = np.random.default_rng(2).integers(0, 256, (9, 4), dtype=np.uint8)
+    assert np.array_equal(lesson.convolve_fast(image, lesson.GALLERY["identity"]), image)
+
+
+def test_kernel_text_writes_whole_numbers_and_a_fraction():
+    assert lesson.kernel_text(lesson.GALLERY["Gaussian blur"]) == (
+        "1/16 x [[1 2 1]\n        [2 4 2]\n        [1 2 1]]"
+    )
+    assert lesson.kernel_text(lesson.EDGE_KERNEL) == "[[ 0  1  0]\n [ 1 -4  1]\n [ 0  1  0]]"
+
+
+def test_bias_shifts_every_value_then_clips_at_255():
+    magnitude = np.array([[0.0, 20.0, 155.0, 156.0, 400.0]])
+    assert lesson.add_bias(magnitude).tolist() == [[100, 120, 255, 255, 255]]
+    assert lesson.add_bias(magnitude, bias=-50).tolist() == [[0, 0, 105, 106, 255]]
+    assert magnitude.tolist() == [[0, 20, 155, 156, 400]]  # the input is left alone
+
+
+def test_as_picture_takes_abs_for_kernels_summing_to_0_and_clips():
+    values = np.array([-300.0, -20.0, 20.0, 300.0])
+    assert lesson.as_picture(values, lesson.EDGE_KERNEL).tolist() == [255, 20, 20, 255]
+    assert lesson.as_picture(values, lesson.GALLERY["sharpen"]).tolist() == [0, 0, 20, 255]
+    assert values.tolist() == [-300, -20, 20, 300]
+    lesson.as_picture(values, lesson.EDGE_KERNEL, out=values)
+    assert values.tolist() == [255, 20, 20, 255]
+
+
+def test_for_display_shrinks_big_pictures_only():
+    big = np.full((3000, 4000), 100.0, dtype=np.float32)
+    small = lesson.for_display(big)
+    assert small.shape == (lesson.DRAWN_PIXELS * 3 // 4, lesson.DRAWN_PIXELS)
+    assert small.dtype == np.uint8 and (small == 100).all()
+    assert lesson.for_display(np.full((2, 3), 7.0)).tolist() == [[7, 7, 7], [7, 7, 7]]
+
+
+def test_mirror_index_repeats_the_edge_pixel():
+    assert [lesson.mirror_index(i, 4) for i in range(-2, 6)] == [1, 0, 0, 1, 2, 3, 3, 2]
+
+
+images = arrays(np.uint8, st.tuples(st.integers(1, 12), st.integers(1, 12)))
+odd_kernels = arrays(
+    np.int64, st.tuples(st.sampled_from([1, 3]), st.sampled_from([1, 3])), elements=st.integers(-9, 9)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(images, odd_kernels)
+def test_ndimage_reflect_equals_signal_symm(image, kernel):
+    ours = lesson.convolve_fast(image, kernel)
+    scipy_map = signal.convolve2d(image.astype(float), kernel, mode="same", boundary="symm")
+    assert np.array_equal(ours, scipy_map)
+    assert np.array_equal(lesson.convolve(image, kernel), scipy_map)
+
+
+def test_ndimage_mirror_is_not_signal_symm():
+    image = np.array([[1.0, 5.0, 2.0]])
+    kernel = [[1, 0, 0]]
+    symm = signal.convolve2d(image, kernel, mode="same", boundary="symm")
+    assert np.array_equal(ndimage.convolve(image, kernel, mode="reflect"), symm)
+    assert not np.array_equal(ndimage.convolve(image, kernel, mode="mirror"), symm)
+
+
+@settings(max_examples=200, deadline=None)
+@given(images, st.data())
+def test_response_at_by_hand_matches_the_whole_map(image, data):
+    row = data.draw(st.integers(0, image.shape[0] - 1))
+    column = data.draw(st.integers(0, image.shape[1] - 1))
+    kernel = np.array(lesson.SOBEL_X)
+    patch, value = lesson.response_at(image, kernel, row, column)
+    assert patch.shape == (3, 3)
+    assert value == lesson.convolve(image, kernel)[row, column]
+
+
+# Running the lesson --------------------------------------------------------------------------
+
+
+def test_lesson_runs_from_another_folder_and_writes_its_figures(run_lesson):
+    process, out = run_lesson("3_image.py")
+    assert process.returncode == 0, process.stderr
+    assert process.stderr == ""
+    for heading in ["The photo in grey", "Edge detection", "A bias", "Subtracting neighbours",
+                    "A gallery of classic kernels"]:
+        assert f"\n{heading}\n" in process.stdout
+    assert "bird.jpg: 367 rows x 363 columns, dtype uint8" in process.stdout
+    assert "feature map: shape (367, 363)" in process.stdout
+    assert "ours == scipy: True" in process.stdout
+    assert "signal.convolve2d(boundary='symm') on the top-left 200x200 corner: True" in process.stdout
+    assert "min 100, max 255" in process.stdout
+    assert sorted(path.name for path in out.iterdir()) == sorted(FIGURES)
+
+
+def test_photo_in_a_folder_with_spaces_and_accents(run_lesson, tmp_path):
+    folder = tmp_path / "mes photos" / "été 2026"
+    folder.mkdir(parents=True)
+    photo = np.random.default_rng(3).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    path = save(Image.fromarray(photo), folder, "oiseau.jpg")
+    process, out = run_lesson("3_image.py", "--image", path)
+    assert process.returncode == 0, process.stderr
+    assert "oiseau.jpg: 30 rows x 40 columns" in process.stdout
+    assert sorted(path.name for path in out.iterdir()) == sorted(FIGURES)
+
+
+def test_one_pixel_photo_runs_through(tmp_path, capsys):
+    path = save(Image.new("RGB", (1, 1), (255, 0, 0)), tmp_path, "dot.png")
+    assert lesson.main(["--image", str(path), "--out", str(tmp_path / "out")]) == 0
+    assert "dot.png: 1 rows x 1 columns, dtype uint8, values 76..76" in capsys.readouterr().out
+    assert len(list((tmp_path / "out").iterdir())) == len(FIGURES)
+
+
+def test_figures_are_identical_from_one_run_to_the_next(tmp_path, capsys):
+    photo = np.random.default_rng(4).integers(0, 256, (24, 32), dtype=np.uint8)
+    path = save(Image.fromarray(photo), tmp_path, "small.png")
+    for out in ("first", "second"):
+        assert lesson.main(["--image", str(path), "--out", str(tmp_path / out)]) == 0
+    for name in FIGURES:
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
+
+
+def test_importing_the_lesson_prints_and_writes_nothing(tmp_path):
+    code = "import importlib, sys; sys.path.insert(0, sys.argv[1]); importlib.import_module('3_image')"
+    process = subprocess.run([sys.executable, "-c", code, str(ROOT)], cwd=tmp_path, capture_output=True, text=True)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout == "" and process.stderr == ""
+    assert list(tmp_path.iterdir()) == []

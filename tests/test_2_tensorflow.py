@@ -1,0 +1,302 @@
+"""Tests for 2_TensorFlow.py: layouts and shapes, the output-size rule against TensorFlow,
+TensorFlow against our correlate2d/convolve2d and SciPy, channels, parameter counts,
+the learned kernel, the start-up noise filter, and the script run as a learner would."""
+
+import doctest
+import importlib
+import itertools
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.signal
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import ROOT
+
+lesson = importlib.import_module("2_TensorFlow")
+lesson_2d = importlib.import_module("1_2D")
+tf = lesson.tf
+
+SCRIPT = "2_TensorFlow.py"
+
+
+@st.composite
+def image_and_kernel(draw, max_size=7):
+    """A small integer-valued image (h, w) and a kernel (kh, kw) that fits inside it."""
+    height = draw(st.integers(1, max_size))
+    width = draw(st.integers(1, max_size))
+    kernel_height = draw(st.integers(1, height))
+    kernel_width = draw(st.integers(1, width))
+    image = draw(st.lists(st.integers(-9, 9), min_size=height * width, max_size=height * width))
+    kernel = draw(
+        st.lists(st.integers(-3, 3), min_size=kernel_height * kernel_width, max_size=kernel_height * kernel_width)
+    )
+    return (
+        np.array(image, dtype=np.float32).reshape(height, width),
+        np.array(kernel, dtype=np.float32).reshape(kernel_height, kernel_width),
+    )
+
+
+def test_seed_example_keeps_height_before_width_and_gives_10x10_same_and_8x8_valid():
+    image = np.zeros((10, 10))
+    kernel = np.ones((3, 3))
+    assert lesson.as_batch(image).shape == (1, 10, 10, 1)
+    assert lesson.as_filter(kernel).shape == (3, 3, 1, 1)
+    same = tf.nn.conv2d(lesson.as_batch(image), lesson.as_filter(kernel), strides=1, padding="SAME")
+    valid = tf.nn.conv2d(lesson.as_batch(image), lesson.as_filter(kernel), strides=1, padding="VALID")
+    assert str(same.shape) == "(1, 10, 10, 1)"
+    assert str(valid.shape) == "(1, 8, 8, 1)"
+
+
+def test_non_square_input_and_filter_keep_height_before_width():
+    result = tf.nn.conv2d(lesson.as_batch(np.zeros((6, 9))), lesson.as_filter(np.zeros((2, 4))), 1, "VALID")
+    assert result.shape == (1, 5, 6, 1)
+
+
+def test_conv_output_size_matches_tensorflow_on_the_whole_grid():
+    mismatches = []
+    for n, k, stride, dilation, padding in itertools.product(
+        range(1, 13), range(1, 6), range(1, 4), range(1, 3), ("SAME", "VALID")
+    ):
+        if stride > 1 and dilation > 1:
+            continue
+        expected = lesson.conv_output_size(n, k, stride, padding, dilation)
+        traced = lesson.tensorflow_output_size(n, k, stride, padding, dilation)
+        if expected == 0:
+            if traced is not None:
+                mismatches.append((n, k, stride, dilation, padding, expected, traced))
+            continue
+        eager = tf.nn.conv2d(tf.zeros([1, n, n, 1]), tf.zeros([k, k, 1, 1]), stride, padding, dilations=dilation)
+        if not (traced == eager.shape[1] == eager.shape[2] == expected):
+            mismatches.append((n, k, stride, dilation, padding, expected, traced, eager.shape))
+    assert mismatches == []
+
+
+def test_rule_gives_zero_exactly_when_tensorflow_refuses_to_trace_the_layer():
+    assert lesson.conv_output_size(4, 5) == 0
+    assert lesson.tensorflow_output_size(4, 5) is None
+    assert lesson.conv_output_size(4, 3, dilation=2) == 0
+    assert lesson.tensorflow_output_size(4, 3, dilation=2) is None
+    assert lesson.conv_output_size(4, 5, padding="SAME") == 4
+    assert lesson.tensorflow_output_size(4, 5, padding="SAME") == 4
+
+
+@pytest.mark.parametrize("n, k, stride, dilation", [(7, 2, 2, 2), (9, 3, 2, 2), (9, 3, 3, 2), (12, 2, 2, 3)])
+def test_tf_nn_conv2d_on_the_cpu_takes_stride_with_dilation_and_follows_the_rule(n, k, stride, dilation):
+    with tf.device("/CPU:0"):
+        result = tf.nn.conv2d(tf.zeros([1, n, n, 1]), tf.zeros([k, k, 1, 1]), stride, "VALID", dilations=dilation)
+    assert result.shape[1] == lesson.conv_output_size(n, k, stride, "VALID", dilation)
+
+
+def test_keras_refuses_stride_with_dilation_but_accepts_either_alone():
+    assert lesson.keras_refusal(stride=2, dilation=2).startswith("ValueError: ")
+    assert lesson.keras_refusal(stride=2, dilation=1) == "accepted"
+    assert lesson.keras_refusal(stride=1, dilation=2) == "accepted"
+
+
+def test_conv_output_size_known_values_and_case_insensitive_padding():
+    assert lesson.conv_output_size(10, 3) == 8
+    assert lesson.conv_output_size(10, 3, padding="valid") == 8
+    assert lesson.conv_output_size(10, 3, padding="Same") == 10
+    assert lesson.conv_output_size(10, 3, stride=2) == 4
+    assert lesson.conv_output_size(10, 3, stride=3, padding="SAME") == 4
+    assert lesson.conv_output_size(10, 3, dilation=2) == 6
+    assert lesson.conv_output_size(3, 3) == 1
+
+
+@pytest.mark.parametrize("padding", ["FULL", "", "SAMEX", None, 1])
+def test_conv_output_size_rejects_unknown_padding(padding):
+    with pytest.raises(ValueError, match="padding"):
+        lesson.conv_output_size(10, 3, padding=padding)
+
+
+@pytest.mark.parametrize(
+    "arguments, name",
+    [((0, 3), "n"), ((-1, 3), "n"), ((10, 0), "k"), ((10, -2), "k")],
+)
+def test_conv_output_size_rejects_non_positive_sizes(arguments, name):
+    with pytest.raises(ValueError, match=f"^{name} must be a positive integer"):
+        lesson.conv_output_size(*arguments)
+
+
+@pytest.mark.parametrize("keyword", ["stride", "dilation"])
+@pytest.mark.parametrize("value", [0, -1])
+def test_conv_output_size_rejects_non_positive_stride_and_dilation(keyword, value):
+    with pytest.raises(ValueError, match=f"^{keyword} must be a positive integer"):
+        lesson.conv_output_size(10, 3, **{keyword: value})
+
+
+def test_same_padding_puts_the_odd_zero_after():
+    assert lesson.same_padding(1) == (0, 0)
+    assert lesson.same_padding(2) == (0, 1)
+    assert lesson.same_padding(3) == (1, 1)
+    assert lesson.same_padding(4) == (1, 2)
+    assert lesson.same_padding(3, dilation=2) == (2, 2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(image_and_kernel())
+def test_tensorflow_valid_is_correlate2d_and_convolve2d_with_the_flipped_kernel(case):
+    image, kernel = case
+    result = lesson.tensorflow_conv2d(image, kernel, "VALID")
+    np.testing.assert_array_equal(result, lesson_2d.correlate2d(image, kernel, "valid"))
+    np.testing.assert_array_equal(result, scipy.signal.correlate2d(image, kernel, "valid"))
+    np.testing.assert_array_equal(result, lesson_2d.convolve2d(image, kernel[::-1, ::-1], "valid"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(image_and_kernel())
+def test_tensorflow_same_pads_the_odd_zero_after_and_matches_scipy_correlate2d_same(case):
+    image, kernel = case
+    (top, bottom), (left, right) = lesson.same_padding(kernel.shape[0]), lesson.same_padding(kernel.shape[1])
+    result = lesson.tensorflow_conv2d(image, kernel, "SAME")
+    padded = np.pad(image, ((top, bottom), (left, right)))
+    np.testing.assert_array_equal(result, lesson_2d.correlate2d(padded, kernel, "valid"))
+    np.testing.assert_array_equal(result, scipy.signal.correlate2d(image, kernel, "same"))
+    np.testing.assert_array_equal(result, lesson_2d.correlate2d(image, kernel, "same"))
+    # convolve2d 'same' with the flipped kernel pads the odd zero before instead.
+    padded_before = np.pad(image, ((bottom, top), (right, left)))
+    np.testing.assert_array_equal(
+        lesson_2d.convolve2d(image, kernel[::-1, ::-1], "same"),
+        lesson_2d.correlate2d(padded_before, kernel, "valid"),
+    )
+
+
+def test_convolve2d_same_is_one_pixel_off_for_an_even_kernel():
+    image = np.arange(36, dtype=np.float32).reshape(6, 6) ** 2
+    kernel = np.array([[1, 2], [3, 5]], dtype=np.float32)
+    result = lesson.tensorflow_conv2d(image, kernel, "SAME")
+    assert not np.array_equal(result, lesson_2d.convolve2d(image, kernel[::-1, ::-1], "same"))
+    np.testing.assert_array_equal(result, scipy.signal.correlate2d(image, kernel, "same"))
+
+
+def test_tensorflow_differs_from_convolve2d_without_the_flip():
+    image = np.zeros((10, 10), dtype=np.float32)
+    image[2:8, 3:7] = 1
+    kernel = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=np.float32)
+    result = lesson.tensorflow_conv2d(image, kernel, "VALID")
+    np.testing.assert_array_equal(result, -lesson_2d.convolve2d(image, kernel, "valid"))
+    assert np.abs(result).max() == 4
+
+
+def test_each_output_channel_sums_correlate2d_over_all_input_channels():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 4, size=(1, 5, 7, 3)).astype(np.float32)
+    filters = rng.integers(-1, 2, size=(3, 3, 3, 4)).astype(np.float32)
+    result = tf.nn.conv2d(images, filters, strides=1, padding="SAME")
+    assert result.shape == (1, 5, 7, 4)
+    np.testing.assert_array_equal(result.numpy(), lesson.sum_over_input_channels(images, filters))
+
+
+def test_dense_and_conv_parameter_counts():
+    dense, conv = lesson.dense_and_conv_layers(28)
+    assert dense.count_params() == 784 * 784 + 784 == 615_440
+    assert conv.count_params() == 3 * 3 + 1 == 10
+    assert conv(tf.zeros([1, 28, 28, 1])).shape == (1, 28, 28, 1)
+    assert dense(tf.zeros([1, 784])).shape == (1, 784)
+
+
+def test_learned_kernel_is_within_1e_3_of_the_laplacian():
+    picture = np.random.default_rng(5).uniform(size=(24, 24)).astype(np.float32)
+    start, learned, losses = lesson.learn_kernel(picture, lesson.LAPLACIAN)
+    assert np.abs(start - lesson.LAPLACIAN).max() > 1
+    assert np.abs(learned - lesson.LAPLACIAN).max() < 1e-3
+    assert losses.shape == (300,)
+    assert losses[-1] < 1e-9 * losses[0]
+
+
+def test_learning_is_repeatable():
+    picture = np.random.default_rng(1).uniform(size=(8, 8)).astype(np.float32)
+    first = lesson.learn_kernel(picture, lesson.LAPLACIAN, steps=20)
+    second = lesson.learn_kernel(picture, lesson.LAPLACIAN, steps=20)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_device_description_names_the_cpu_without_gpus():
+    assert "CPU" in lesson.device_description([])
+
+
+@pytest.mark.parametrize(
+    "severity, message, noise",
+    [
+        ("I", "oneDNN custom operations are on.", True),
+        ("W", "something only worth a warning", True),
+        ("E", "failed call to cuInit: INTERNAL: CUDA error", True),
+        ("I", "Could not find cuda drivers on your machine, GPU will not be used.", True),
+        ("E", "OOM when allocating tensor", False),
+        ("F", "Check failed", False),
+    ],
+)
+def test_start_up_noise_is_what_tf_cpp_min_log_level_2_hides_plus_no_gpu_notices(
+    monkeypatch, severity, message, noise
+):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    assert lesson.is_start_up_noise(severity, message) is noise
+
+
+def test_filter_drops_native_noise_and_passes_real_errors_on(monkeypatch, capfd):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    written = [
+        lesson.ABSL_BANNER,
+        "I0000 00:00:1795533885.099406    4402 cpu_feature_guard.cc:227] This binary is optimized.",
+        "To enable the following instructions: AVX2 FMA, rebuild TensorFlow.",
+        "E0000 00:00:1795533892.243675    4408 cuda_platform.cc:52] failed call to cuInit: UNKNOWN",
+        "/some/module.py:3: UserWarning: a Python warning",
+        "E0000 00:00:1795533892.243675    4408 some_op.cc:12] a real error",
+        "To enable the following instructions: kept, it follows a kept line",
+    ]
+    with lesson.native_start_up_noise_filtered():
+        os.write(2, "".join(line + "\n" for line in written).encode())
+    assert capfd.readouterr().err.splitlines() == written[4:]
+
+
+def test_docstring_examples_hold():
+    assert doctest.testmod(lesson).failed == 0
+
+
+def test_importing_the_lesson_prints_and_writes_nothing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "DISPLAY", "TF_CPP_MIN_LOG_LEVEL")}
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import importlib; importlib.import_module('2_TensorFlow')"
+    process = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert process.returncode == 0, process.stderr
+    assert (process.stdout, process.stderr) == ("", "")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lesson_runs_as_a_learner_would(run_lesson):
+    process, out = run_lesson(SCRIPT)
+    assert process.returncode == 0, process.stderr
+    assert process.stderr == ""
+    for expected in [
+        "(1, 10, 10, 1)",
+        "(1, 8, 8, 1)",
+        "(3, 3, 1, 1)",
+        "10 - 3 + 1 = 8",
+        "TensorFlow == our correlate2d (1_2D.py): True",
+        "TensorFlow == scipy.signal.correlate2d:  True",
+        "TensorFlow == convolve2d, kernel flipped: True",
+        "(1, 6, 6, 4)",
+        "615,440 = 784 * 784 weights + 784 biases",
+        "10 = 3 * 3 weights + 1 bias",
+        "below 1e-3: True",
+    ]:
+        assert expected in process.stdout
+    assert "False (max difference 8)" in process.stdout
+    for name in ("tf_dense_vs_conv.png", "tf_learning_loss.png", "tf_learned_kernels.png"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_bad_argument_gives_one_error_line_and_exit_2(run_lesson):
+    process, out = run_lesson(SCRIPT, "--no-such-option")
+    assert process.returncode == 2
+    assert process.stdout == ""
+    lines = process.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert not out.exists()

@@ -1,6 +1,7 @@
 """Tests for 3_image.py: reading any picture as grey levels, and kernels applied to a photo."""
 
 import importlib
+import importlib.util
 import struct
 import subprocess
 import sys
@@ -18,6 +19,9 @@ import lessonkit
 from conftest import ROOT, run_script
 
 lesson = importlib.import_module("3_image")
+spec = importlib.util.spec_from_file_location("make_bird", ROOT / "data" / "make_bird.py")
+make_bird = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(make_bird)
 
 FIGURES = ["image_gray.png", "image_edges.png", "image_bias.png", "image_neighbours.png", "image_gallery.png"]
 
@@ -47,6 +51,28 @@ def truncated_jpeg(path):
     Image.fromarray(noise).save(path, quality=90)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     return path
+
+
+# The shipped photograph -------------------------------------------------------------------
+
+
+def test_make_bird_lays_the_cutout_on_a_flat_sky_with_a_margin():
+    cutout = Image.new("RGBA", (4, 3), (0, 0, 0, 0))
+    cutout.putpixel((1, 2), (255, 0, 0, 255))
+    flat = make_bird.flatten(cutout)
+    margin = make_bird.MARGIN
+    assert flat.mode == "RGB" and flat.size == (4 + 2 * margin, 3 + 2 * margin)
+    assert flat.getpixel((0, 0)) == make_bird.BACKGROUND
+    assert flat.getpixel((margin + 1, margin + 2)) == (255, 0, 0)
+    assert flat.getpixel((margin, margin)) == make_bird.BACKGROUND
+
+
+def test_shipped_bird_is_a_grey_photo_on_a_flat_ground():
+    bird = lesson.load_grayscale(lessonkit.data_path("bird.jpg"))
+    assert bird.shape == (367, 363)
+    border = np.concatenate([bird[:8].ravel(), bird[-8:].ravel(), bird[:, :8].ravel(), bird[:, -8:].ravel()])
+    assert np.abs(border.astype(int) - 217).max() <= 3  # the flat sky blue (206, 220, 232) as luma
+    assert bird.min() < 20 and bird.max() > 240  # dark and white feathers
 
 
 # Reading pictures ---------------------------------------------------------------------------

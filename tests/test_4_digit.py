@@ -1,13 +1,14 @@
 """Tests for 4_digit.py: the edge kernel and a bank of edge detectors on a handwritten digit."""
 
 import importlib
+import importlib.util
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import lessonkit
-from conftest import run_script
+from conftest import ROOT, run_script
 from test_3_image import BAD_INPUTS, make_bad_input
 
 digit = importlib.import_module("4_digit")
@@ -91,6 +92,16 @@ def test_shipped_digit_is_a_28x28_light_stroke_on_black():
     assert image.max() >= 250
     assert np.median(image) <= 2  # mostly black ground
     assert image[:2].max() <= 5 and image[-2:].max() <= 5  # a dark margin, as in MNIST
+
+
+def test_shipped_digit_is_what_its_script_draws(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("make_num3", ROOT / "data" / "make_num3.py")
+    make_num3 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_num3)
+    assert make_num3.main([str(tmp_path / "num3.jpg")]) == 0
+    remade = image_lesson.load_grayscale(tmp_path / "num3.jpg").astype(int)
+    shipped = image_lesson.load_grayscale(lessonkit.data_path("num3.jpg")).astype(int)
+    assert np.abs(remade - shipped).max() <= 2  # the same drawing; JPEG encoders may differ a little
 
 
 def test_lesson_runs_from_another_folder_and_writes_its_figures(run_lesson):

@@ -1,6 +1,8 @@
 """Tests for 1_2D.py: convolution in two dimensions, from scratch, with SciPy and with the FFT."""
 
+import doctest
 import importlib
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -8,6 +10,9 @@ import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from PIL import Image
+
+from conftest import ROOT
 
 lesson = importlib.import_module("1_2D")
 
@@ -243,3 +248,93 @@ def test_fft_convolve2d_of_the_seed_example_rounds_to_the_integers():
         result = lesson.fft_convolve2d(I, SQUARE, mode)
         assert result.dtype == np.float64
         np.testing.assert_array_equal(np.rint(result).astype(int), lesson.convolve2d(I, SQUARE, mode))
+
+
+@settings(max_examples=200, deadline=None)
+@given(image=st.one_of(int_matrices, float_matrices), kernel=int_matrices, mode=st.sampled_from(MODES), band_bytes=st.integers(1, 200))
+def test_bands_of_a_few_rows_give_the_same_result(image, kernel, mode, band_bytes):
+    with mock.patch.object(lesson, "BAND_BYTES", band_bytes):
+        assert_same_as_scipy(lesson.convolve2d, scipy.signal.convolve2d, image, kernel, mode)
+        assert_same_as_scipy(lesson.correlate2d, scipy.signal.correlate2d, image, kernel, mode)
+
+
+def test_boundary_options_are_the_image_padded_by_np_pad():
+    image = np.array(I)
+    kernel = np.arange(6).reshape(2, 3)
+    pad = lesson.same_padding(kernel.shape)
+    for boundary, numpy_mode in lesson.BOUNDARIES.items():
+        padded = np.pad(image, pad, mode=numpy_mode)
+        np.testing.assert_array_equal(
+            lesson.convolve2d(padded, kernel, "valid"), scipy.signal.convolve2d(image, kernel, "same", boundary=boundary)
+        )
+
+
+def test_docstring_examples_hold():
+    assert doctest.testmod(lesson).failed == 0
+
+
+def test_importing_prints_nothing_and_writes_no_file(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    figures_before = sorted((ROOT / "figures").iterdir())
+    importlib.reload(lesson)
+    assert capsys.readouterr() == ("", "")
+    assert list(tmp_path.iterdir()) == []
+    assert sorted((ROOT / "figures").iterdir()) == figures_before
+
+
+FIGURES = ["2d_boundaries.png", "2d_feature_map.png", "2d_sliding.gif"]
+
+
+def test_lesson_runs_as_a_learner_would_and_draws_the_same_figures_every_time(run_lesson):
+    process, out = run_lesson("1_2D.py")
+    assert process.returncode == 0, process.stderr
+    assert process.stderr == ""
+    printed = [" ".join(line.split()) for line in process.stdout.splitlines()]
+    for line in [
+        "I'(x, y) = sum over u, v of I(x - u, y - v) * g(u, v)",
+        "valid: (H - h + 1, W - w + 1) = (3 - 1 + 1, 3 - 2 + 1) = (3, 2)",
+        "[[248 4]",
+        "[ 2 -14]]",
+        "full: (H + h - 1, W + w - 1) = (3 + 1 - 1, 3 + 2 - 1) = (3, 4)",
+        "[[-255 248 4 3]",
+        "[-218 2 -14 230]]",
+        "[ 436 1086 1108 690]]",
+        "same: (H, W) = (3, 3)",
+        "[ 206 1118 714]]",
+        "[[ 751 263]",
+        "[1118 714]]",
+        "ours == scipy: True",
+        "scipy correlate2d same: [21 32 43 54 5] = full[1:6]: True",
+        "np.correlate same: [10 21 32 43 54] = full[0:5]: True",
+        "[[4 3 4]",
+        "[2 4 3]",
+        "[2 3 4]]",
+        "3 written to " + str(out) + ":",
+    ]:
+        assert line in printed, line
+    assert "False" not in process.stdout
+    assert sorted(path.name for path in out.iterdir()) == FIGURES
+    with Image.open(out / "2d_sliding.gif") as gif:
+        assert gif.format == "GIF"
+        assert gif.n_frames == 9
+    for name in FIGURES[:2]:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    first_run = {name: (out / name).read_bytes() for name in FIGURES}
+    process, out = run_lesson("1_2D.py")
+    assert process.returncode == 0, process.stderr
+    assert {name: (out / name).read_bytes() for name in FIGURES} == first_run
+
+
+def test_bad_argument_is_a_one_line_error_and_writes_nothing(run_lesson):
+    process, out = run_lesson("1_2D.py", "--mode", "diagonal")
+    assert process.returncode == 2
+    assert process.stderr.startswith("error: ")
+    assert len(process.stderr.splitlines()) == 1
+    assert "Traceback" not in process.stderr
+    assert not out.exists()
+
+
+def test_help_describes_the_lesson(run_lesson):
+    process, _ = run_lesson("1_2D.py", "--help")
+    assert process.returncode == 0
+    assert "Convolution in two dimensions, with SciPy." in process.stdout

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LESSONS := 0_1D.py 1_2D.py 2_TensorFlow.py 3_image.py 4_digit.py
 
-.PHONY: lesson test bench bench-quick clean
+.PHONY: lesson test bench bench-quick bench-lessons clean
 
 lesson: $(VENV)/.lesson-installed
 	@for script in $(LESSONS); do \
@@ -22,6 +22,9 @@ bench: $(VENV)/.lesson-installed
 
 bench-quick: $(VENV)/.lesson-installed
 	$(BIN)/python benchmarks/bench_convolution.py --quick
+
+bench-lessons: $(VENV)/.lesson-installed
+	$(BIN)/python benchmarks/bench_lessons.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -8,84 +8,14 @@ of a dense and a convolutional Keras layer, and a 3x3 kernel learned by gradient
 descent.
 """
 
-import contextlib
 import importlib
-import os
-import re
-import sys
-import tempfile
 
 import numpy as np
 import scipy.signal
 
 import lessonkit
 
-# TensorFlow's C++ core writes start-up notices straight to the stderr file
-# descriptor. TF_CPP_MIN_LOG_LEVEL=2 hides its INFO and WARNING lines, but those
-# logged before absl's logging is initialised ignore it; they are filtered below.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-NATIVE_LOG_LINE = re.compile(r"^([IWEF])\d{4} [\d:.]+ +\d+ \S+:\d+\] (.*)")
-NO_GPU_NOTICES = (
-    "failed call to cuInit",
-    "Could not find cuda drivers",
-    "Unable to register cuDNN factory",
-    "Unable to register cuFFT factory",
-    "Unable to register cuBLAS factory",
-    "TF-TRT Warning: Could not find TensorRT",
-)
-NOTICE_SECOND_LINES = ("To enable the following instructions:",)
-ABSL_BANNER = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
-
-
-def is_start_up_noise(severity, message):
-    """Whether a native log line with this severity letter ('I', 'W', 'E' or 'F') is
-    start-up noise: below TF_CPP_MIN_LOG_LEVEL, or a notice that no GPU is present.
-
-    >>> is_start_up_noise("I", "oneDNN custom operations are on.")
-    True
-    >>> is_start_up_noise("E", "Out of memory")
-    False
-    """
-    level = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0")
-    hidden_below = int(level) if level.isdigit() else 0
-    return "IWEF".index(severity) < hidden_below or message.startswith(NO_GPU_NOTICES)
-
-
-@contextlib.contextmanager
-def native_start_up_noise_filtered():
-    """Catch what is written to stderr (file descriptor 2) inside the block, then pass
-    on every line except start-up noise (see `is_start_up_noise`), absl's banner about
-    logging before InitializeLog, and the known second line of a dropped notice.
-
-    Anything else, a real error included, still reaches stderr.
-    """
-    sys.stderr.flush()
-    saved_stderr = os.dup(2)
-    with tempfile.TemporaryFile() as caught:
-        os.dup2(caught.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved_stderr, 2)
-            os.close(saved_stderr)
-            caught.seek(0)
-            dropped_last_notice = False
-            for line in caught.read().decode(errors="replace").splitlines():
-                log_line = NATIVE_LOG_LINE.match(line)
-                if log_line:
-                    dropped_last_notice = is_start_up_noise(*log_line.groups())
-                    keep = not dropped_last_notice
-                elif line.startswith(NOTICE_SECOND_LINES):
-                    keep = not dropped_last_notice
-                else:
-                    keep = line != ABSL_BANNER
-                if keep:
-                    print(line, file=sys.stderr)
-
-
-with native_start_up_noise_filtered():
+with lessonkit.tensorflow_start_up_quiet():
     import keras
     import tensorflow as tf
 

@@ -14,9 +14,12 @@ uses it like this::
 """
 
 import argparse
+import contextlib
 import functools
 import os
+import re
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -24,6 +27,21 @@ DATA_DIR = ROOT / "data"
 FIGURES_DIR = ROOT / "figures"
 
 NON_INTERACTIVE_BACKENDS = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
+
+# TensorFlow's C++ core writes its start-up notices straight to file descriptor 2.
+# TF_CPP_MIN_LOG_LEVEL=2 hides INFO and WARNING lines, but not those logged before
+# absl's logging starts, nor the notices that no GPU was found.
+NATIVE_LOG_LINE = re.compile(r"^([IWEF])\d{4} [\d:.]+ +\d+ \S+:\d+\] (.*)")
+NO_GPU_NOTICES = (
+    "failed call to cuInit",
+    "Could not find cuda drivers",
+    "Unable to register cuDNN factory",
+    "Unable to register cuFFT factory",
+    "Unable to register cuBLAS factory",
+    "TF-TRT Warning: Could not find TensorRT",
+)
+NOTICE_SECOND_LINES = ("To enable the following instructions:",)
+ABSL_BANNER = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
 
 
 class LessonError(Exception):
@@ -188,3 +206,54 @@ class Figures:
                 plt.close(figure)
         self._pending.clear()
         return 0
+
+
+def is_start_up_noise(severity, message, min_log_level):
+    """Whether a native log line with this severity letter ('I', 'W', 'E' or 'F') is
+    start-up noise: below `min_log_level` (TF_CPP_MIN_LOG_LEVEL: 1 hides I, 2 hides I
+    and W), or a notice that no GPU is present.
+
+    >>> is_start_up_noise("I", "oneDNN custom operations are on.", 2)
+    True
+    >>> is_start_up_noise("E", "Out of memory", 2)
+    False
+    """
+    return "IWEF".index(severity) < min_log_level or message.startswith(NO_GPU_NOTICES)
+
+
+@contextlib.contextmanager
+def tensorflow_start_up_quiet():
+    """Import TensorFlow inside this block, and look for a GPU there too
+    (tf.config.list_physical_devices), to keep its start-up notices from the learner.
+
+    Sets TF_CPP_MIN_LOG_LEVEL to 2 unless it is set already, catches what is written
+    to stderr (file descriptor 2) inside the block, then passes on every line except
+    start-up noise (see `is_start_up_noise`), absl's banner about logging before
+    InitializeLog, and the second line of a dropped notice. Anything else, a real
+    error included, still reaches stderr.
+    """
+    level = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    min_log_level = int(level) if level.isdigit() else 0
+    sys.stderr.flush()
+    saved_stderr = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved_stderr, 2)
+            os.close(saved_stderr)
+            caught.seek(0)
+            dropped_last_notice = False
+            for line in caught.read().decode(errors="replace").splitlines():
+                log_line = NATIVE_LOG_LINE.match(line)
+                if log_line:
+                    dropped_last_notice = is_start_up_noise(*log_line.groups(), min_log_level)
+                    keep = not dropped_last_notice
+                elif line.startswith(NOTICE_SECOND_LINES):
+                    keep = not dropped_last_notice
+                else:
+                    keep = line != ABSL_BANNER
+                if keep:
+                    print(line, file=sys.stderr)

@@ -38,8 +38,6 @@ if str(ROOT) not in sys.path:
 
 import lessonkit  # noqa: E402
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 lesson_2d = importlib.import_module("1_2D")
 
 SEED = 2024
@@ -134,7 +132,10 @@ def tf_conv2d(image, kernel):
     >>> float(tf_conv2d(np.ones((3, 3)), np.ones((3, 3)))[0, 0])
     4.0
     """
-    import tensorflow as tf  # imported on first use: it takes seconds to load
+    with lessonkit.tensorflow_start_up_quiet():
+        import tensorflow as tf  # imported on first use: it takes seconds to load
+
+        tf.config.list_physical_devices("GPU")  # looks for a GPU now, while the notices are filtered
 
     batch = tf.constant(image[np.newaxis, :, :, np.newaxis])
     flipped = tf.constant(kernel[::-1, ::-1, np.newaxis, np.newaxis])

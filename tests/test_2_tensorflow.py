@@ -1,6 +1,6 @@
 """Tests for 2_TensorFlow.py: layouts and shapes, the output-size rule against TensorFlow,
 TensorFlow against our correlate2d/convolve2d and SciPy, channels, parameter counts,
-the learned kernel, the start-up noise filter, and the script run as a learner would."""
+the learned kernel, and the script run as a learner would."""
 
 import doctest
 import importlib
@@ -219,40 +219,6 @@ def test_learning_is_repeatable():
 
 def test_device_description_names_the_cpu_without_gpus():
     assert "CPU" in lesson.device_description([])
-
-
-@pytest.mark.parametrize(
-    "severity, message, noise",
-    [
-        ("I", "oneDNN custom operations are on.", True),
-        ("W", "something only worth a warning", True),
-        ("E", "failed call to cuInit: INTERNAL: CUDA error", True),
-        ("I", "Could not find cuda drivers on your machine, GPU will not be used.", True),
-        ("E", "OOM when allocating tensor", False),
-        ("F", "Check failed", False),
-    ],
-)
-def test_start_up_noise_is_what_tf_cpp_min_log_level_2_hides_plus_no_gpu_notices(
-    monkeypatch, severity, message, noise
-):
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    assert lesson.is_start_up_noise(severity, message) is noise
-
-
-def test_filter_drops_native_noise_and_passes_real_errors_on(monkeypatch, capfd):
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    written = [
-        lesson.ABSL_BANNER,
-        "I0000 00:00:1795533885.099406    4402 cpu_feature_guard.cc:227] This binary is optimized.",
-        "To enable the following instructions: AVX2 FMA, rebuild TensorFlow.",
-        "E0000 00:00:1795533892.243675    4408 cuda_platform.cc:52] failed call to cuInit: UNKNOWN",
-        "/some/module.py:3: UserWarning: a Python warning",
-        "E0000 00:00:1795533892.243675    4408 some_op.cc:12] a real error",
-        "To enable the following instructions: kept, it follows a kept line",
-    ]
-    with lesson.native_start_up_noise_filtered():
-        os.write(2, "".join(line + "\n" for line in written).encode())
-    assert capfd.readouterr().err.splitlines() == written[4:]
 
 
 def test_docstring_examples_hold():

@@ -1,4 +1,5 @@
-"""Plumbing shared by the lesson scripts: the command line, figures and data paths.
+"""Plumbing shared by the lesson scripts: the command line, clean errors, figures,
+data paths, and a quiet start for TensorFlow.
 
 Nothing here is about convolution; each lesson keeps its own content. A lesson
 uses it like this::
@@ -55,9 +56,37 @@ class _Parser(argparse.ArgumentParser):
         raise LessonError(f"{message} (see --help)")
 
 
+def _path(text):
+    """An argparse type: a non-empty path."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path")
+    return Path(text)
+
+
+def check_out_folder(out):
+    """Refuse, before the lesson starts, an output folder that could not be created:
+    one that is a file, or whose nearest existing parent is a file or is read-only.
+    Creates nothing.
+
+    >>> check_out_folder(Path("/dev/null/figures"))
+    Traceback (most recent call last):
+    ...
+    lessonkit.LessonError: cannot create the output folder /dev/null/figures: /dev/null is not a folder
+    """
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "it is a file" if existing == out else f"{existing} is not a folder"
+        raise LessonError(f"cannot create the output folder {out}: {where}")
+    if not os.access(existing, os.W_OK):
+        raise LessonError(f"cannot write into {existing}, so not into the output folder {out}")
+
+
 def parse_args(description, argv=None, image=None):
     """Read the lesson's command line: ``[--out DIR] [--show]`` and, if `image` is given,
-    ``[--image PATH]`` with `image` as its default.
+    ``[--image PATH]`` with `image` as its default. A mistake, an empty path or an
+    output folder that cannot be created is a `LessonError`, before anything is printed.
 
     Without --show, matplotlib is switched to its file-only backend so that the lesson
     works with no display.
@@ -72,14 +101,14 @@ def parse_args(description, argv=None, image=None):
     if image is not None:
         parser.add_argument(
             "--image",
-            type=Path,
+            type=_path,
             default=Path(image),
             metavar="PATH",
             help=f"picture to use (default: {os.path.relpath(image, ROOT)})",
         )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=_path,
         default=FIGURES_DIR,
         metavar="DIR",
         help="folder for the figures, created if needed (default: figures/ beside the scripts)",
@@ -90,6 +119,7 @@ def parse_args(description, argv=None, image=None):
         help="also open each figure in a window (needs a display)",
     )
     args = parser.parse_args(argv)
+    check_out_folder(args.out)
     if not args.show:
         import matplotlib
 
@@ -97,17 +127,53 @@ def parse_args(description, argv=None, image=None):
     return args
 
 
+class _ClosedPipeTolerant:
+    """Standard output that goes quiet, instead of failing, once its reader has gone
+    (``python 0_1D.py | head``), so that the lesson still writes its figures."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._closed = False
+
+    def write(self, text):
+        if not self._closed:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._closed = True
+        return len(text)
+
+    def flush(self):
+        if not self._closed:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._closed = True
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def lesson_main(main):
     """Decorate a lesson's ``main(argv)`` so that a `LessonError` ends it cleanly:
-    one line ``error: ...`` on stderr and exit status 2, never a traceback."""
+    one line ``error: ...`` on stderr and exit status 2, never a traceback; and so
+    that a reader closing the output pipe early does not stop the lesson."""
 
     @functools.wraps(main)
     def run(argv=None):
+        stdout = sys.stdout
+        sys.stdout = _ClosedPipeTolerant(stdout)
         try:
             return main(argv)
         except LessonError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
+        finally:
+            sys.stdout = stdout
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
     return run
 
@@ -174,31 +240,39 @@ class Figures:
 
     def write(self):
         """Create the output folder, write every queued figure, print where they went,
-        and open the windows if --show was asked for. Returns 0, the exit status."""
+        and open the windows if --show was asked for. Returns 0, the exit status.
+
+        Every file is first written under a temporary name; only when all of them are
+        written are they renamed, so a failure leaves no partial set of figures."""
         import matplotlib.pyplot as plt
 
         try:
             self.out.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise LessonError(f"cannot create the output folder {self.out}: {error.strerror}") from None
-        if not os.access(self.out, os.W_OK):
-            raise LessonError(f"cannot write into the output folder {self.out}")
-        for filename, save, _ in self._pending:
+        for filename, _, _ in self._pending:
             final = self.out / filename
-            partial = self.out / f".{filename}.{os.getpid()}.tmp"
-            try:
+            if final.exists() and not final.is_file():
+                raise LessonError(f"cannot write the figure {final}: something other than a file is there")
+        written = []
+        try:
+            for filename, save, _ in self._pending:
+                partial = self.out / f".{filename}.{os.getpid()}.tmp"
+                written.append((partial, self.out / filename))
                 save(partial)
+            for partial, final in written:
                 os.replace(partial, final)
-            except OSError as error:
+        except OSError as error:
+            for partial, _ in written:
                 partial.unlink(missing_ok=True)
-                raise LessonError(f"cannot write {final}: {error.strerror}") from None
+            raise LessonError(f"cannot write the figures into {self.out}: {error.strerror}") from None
         heading("Figures")
         print(f"{len(self._pending)} written to {self.out}:")
         for filename, _, _ in self._pending:
             print(f"  {filename}")
         if self.show:
             if plt.get_backend().lower() in NON_INTERACTIVE_BACKENDS:
-                print("note: no display found, so --show opens no windows", file=sys.stderr)
+                print("note: no display found, so --show opens no windows")
             else:
                 plt.show()
         for _, _, figure in self._pending:

@@ -62,15 +62,57 @@ def test_figures_are_written_only_by_write_and_no_partial_file_is_left(tmp_path,
     assert "2 written to" in capsys.readouterr().out
 
 
-def test_an_out_folder_that_cannot_be_created_is_a_lesson_error(tmp_path):
+def test_an_out_folder_that_cannot_be_created_is_refused_when_the_arguments_are_read(tmp_path):
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
-    figures = figures_for(blocker / "figs")
-    fig, _ = plt.subplots()
-    figures.add("line", fig)
-    with pytest.raises(lessonkit.LessonError, match="cannot create the output folder"):
+    with pytest.raises(lessonkit.LessonError, match="a file is not a folder"):
+        lessonkit.parse_args("demo", ["--out", str(blocker / "figs")])
+    with pytest.raises(lessonkit.LessonError, match="it is a file"):
+        lessonkit.parse_args("demo", ["--out", str(blocker)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a file"]
+
+
+def test_a_figure_that_cannot_be_written_stops_all_of_them(tmp_path):
+    out = tmp_path / "figs"
+    (out / "second.png").mkdir(parents=True)
+    figures = figures_for(out)
+    for name in ("first", "second"):
+        fig, _ = plt.subplots()
+        figures.add(name, fig)
+    with pytest.raises(lessonkit.LessonError, match="second.png: something other than a file"):
         figures.write()
+    assert sorted(p.name for p in out.iterdir()) == ["second.png"]
+    plt.close("all")
+
+
+def test_a_failure_while_writing_leaves_no_figure_and_no_temporary_file(tmp_path):
+    class FullDisk:
+        def savefig(self, path, **options):
+            raise OSError(28, "No space left on device")
+
+    out = tmp_path / "figs"
+    figures = figures_for(out)
+    fig, _ = plt.subplots()
+    figures.add("first", fig)
+    figures.add("second", FullDisk())
+    with pytest.raises(lessonkit.LessonError, match="No space left on device"):
+        figures.write()
+    assert list(out.iterdir()) == []
     plt.close(fig)
+
+
+def test_output_goes_quiet_once_its_reader_has_gone():
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError
+
+        def flush(self):
+            raise BrokenPipeError
+
+    stdout = lessonkit._ClosedPipeTolerant(ClosedPipe())
+    assert stdout.write("lost") == 4
+    stdout.flush()
+    assert stdout.write("also lost") == 9
 
 
 def test_the_same_figure_gives_the_same_bytes_every_time(tmp_path):

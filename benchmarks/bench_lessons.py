@@ -7,7 +7,7 @@ its ratio to the target: 0_1D.py and 1_2D.py under 2 s each, all five within 15 
 
 Then 3_image.py runs on a 12-megapixel photo (data/bird.jpg enlarged to 4000x3000,
 with seeded fine grain added so that it has detail at every scale), against 5 s
-and 1.5 GB. A lesson that does not exist yet is skipped with a note.
+and 1.5 GB.
 """
 
 import argparse
@@ -130,9 +130,6 @@ def main(argv=None):
     print(f"{'lesson':<17}{'median':>9}{'peak memory':>13}{'target':>9}{'time / target':>15}")
     total, measured, failures = 0.0, 0, 0
     for script in LESSONS:
-        if not (ROOT / script).is_file():
-            print(f"{script:<17}skipped: not written yet")
-            continue
         try:
             seconds, peak = measure_lesson(ROOT / script, args.repeats)
         except RuntimeError as error:
@@ -150,9 +147,6 @@ def main(argv=None):
         print(f"{f'{measured} of five':<17}{total:>7.2f} s  (the {TOTAL_TARGET:.0f} s target is for all five)")
 
     print()
-    if not (ROOT / "3_image.py").is_file():
-        print("3_image.py on a 12-megapixel photo: skipped, 3_image.py is not written yet")
-        return 1 if failures else 0
     width, height = PHOTO_SIZE
     with tempfile.TemporaryDirectory() as folder:
         photo = Path(folder) / "photo.jpg"

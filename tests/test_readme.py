@@ -4,7 +4,7 @@
   SCRIPT prints: every line of it must appear in the real output, in the same order
   (a line ``...`` marks an omission).
 - A number quoted in the prose is written as inline code (`615,440`, `(1, 8, 8, 1)`);
-  every such value must appear in the output of one of the scripts.
+  every such value must be printed, as whole tokens, by the script of its section.
 - Every image link resolves to a file, and every figure shown is one a script writes.
 """
 
@@ -17,6 +17,15 @@ from conftest import ROOT, run_script
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 LESSONS = ["0_1D.py", "1_2D.py", "2_TensorFlow.py", "3_image.py", "4_digit.py"]
 BENCHMARK = "benchmarks/bench_convolution.py"
+SECTION_SCRIPT = {
+    "Analogies": "2_TensorFlow.py",
+    "Image filter": "1_2D.py",
+    "1-D convolution with NumPy": "0_1D.py",
+    "2-D convolution with SciPy": "1_2D.py",
+    "Convolution in TensorFlow": "2_TensorFlow.py",
+    "Convolution applied to an image": "3_image.py",
+    "Convolution applied to a digit": "4_digit.py",
+}
 
 OUTPUT_BLOCK = re.compile(r"<!-- output: (?P<script>\S+) -->\s*\n```\w*\n(?P<body>.*?)\n```", re.S)
 SAMPLE_BLOCK = re.compile(r"<!-- sample output: (?P<script>\S+) -->\s*\n```\w*\n(?P<body>.*?)\n```", re.S)
@@ -64,13 +73,31 @@ def test_every_quoted_output_line_is_printed_by_its_script_in_order(lesson_runs)
                 pytest.fail(f"README quotes {line!r} from {match['script']}, which does not print it there")
 
 
-def test_every_value_quoted_in_the_prose_is_printed_by_a_lesson(lesson_runs):
+def prose_values_by_section():
+    """[(section heading, value)] for every value quoted as inline code in the prose."""
+    values = []
+    for section in re.split(r"^(?=## )", FENCED.sub("", README), flags=re.M):
+        title = section.splitlines()[0].lstrip("# ").strip() if section.startswith("## ") else ""
+        values += [(title, code) for code in INLINE_CODE.findall(section) if VALUE.match(code)]
+    return values
+
+
+def printed_as_a_whole(value, output):
+    """Whether `value` appears in `output` as whole tokens, not inside a longer number."""
+    pattern = r"(?<![\w.])" + re.escape(normalise(value)) + r"(?![\w.]|\.\d)"
+    return re.search(pattern, normalise(output)) is not None
+
+
+def test_every_value_quoted_in_the_prose_is_printed_by_its_sections_lesson(lesson_runs):
     outputs, _ = lesson_runs
-    everything = normalise("\n".join(outputs.values()))
-    prose = FENCED.sub("", README)
-    values = [code for code in INLINE_CODE.findall(prose) if VALUE.match(code)]
+    values = prose_values_by_section()
     assert len(values) >= 10
-    missing = [value for value in values if normalise(value) not in everything]
+    missing = []
+    for title, value in values:
+        script = SECTION_SCRIPT.get(title)
+        output = outputs[script] if script else "\n".join(outputs.values())
+        if not printed_as_a_whole(value, output):
+            missing.append((title, value))
     assert missing == []
 
 

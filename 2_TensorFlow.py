@@ -26,6 +26,7 @@ correlate2d = lesson_2d.correlate2d
 convolve2d = lesson_2d.convolve2d
 
 LAPLACIAN = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=np.float32)
+SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32)
 
 
 def device_description(gpus):
@@ -80,14 +81,14 @@ def tensorflow_conv2d(image, kernel, padding):
     return result[0, :, :, 0].numpy()
 
 
-def same_padding(k, dilation=1):
+def tensorflow_same_padding(k, dilation=1):
     """The zeros TensorFlow's SAME padding adds before and after one axis, stride 1.
 
     k: kernel size along the axis. The total is (k - 1) * dilation, so that the output
     keeps the input's size; when the total is odd the extra zero goes after (bottom or
     right). Returns (before, after).
 
-    >>> same_padding(3), same_padding(4)
+    >>> tensorflow_same_padding(3), tensorflow_same_padding(4)
     ((1, 1), (1, 2))
     """
     total = (k - 1) * dilation
@@ -205,27 +206,31 @@ def learn_kernel(image, true_kernel, steps=300, learning_rate=0.3, seed=0):
     with VALID padding; a k x k kernel, started from seeded random values, is changed
     step by step against the gradient of the mean squared error, each step a
     tf.function. Returns (start, learned, losses): two (k, k) arrays and the loss
-    before every step, (steps,).
+    after 0, 1, ..., steps steps, (steps + 1,).
 
     >>> start, learned, losses = learn_kernel(np.eye(6), np.ones((2, 2)), steps=2)
     >>> start.shape, learned.shape, losses.shape
-    ((2, 2), (2, 2), (2,))
+    ((2, 2), (2, 2), (3,))
     """
     images = as_batch(image)
     target = tf.nn.conv2d(images, as_filter(true_kernel), strides=1, padding="VALID")
     start = np.random.default_rng(seed).normal(size=np.shape(true_kernel)).astype(np.float32)
     kernel = tf.Variable(start)
 
+    def mean_squared_error():
+        prediction = tf.nn.conv2d(images, kernel[:, :, tf.newaxis, tf.newaxis], strides=1, padding="VALID")
+        return tf.reduce_mean(tf.square(prediction - target))
+
     @tf.function
     def step():
         with tf.GradientTape() as tape:
-            prediction = tf.nn.conv2d(images, kernel[:, :, tf.newaxis, tf.newaxis], strides=1, padding="VALID")
-            loss = tf.reduce_mean(tf.square(prediction - target))
+            loss = mean_squared_error()
         kernel.assign_sub(learning_rate * tape.gradient(loss, kernel))
         return loss
 
-    losses = np.array([step().numpy() for _ in range(steps)])
-    return start, kernel.numpy(), losses
+    losses = [step().numpy() for _ in range(steps)]
+    losses.append(mean_squared_error().numpy())
+    return start, kernel.numpy(), np.array(losses)
 
 
 def connections_figure(units=8):
@@ -258,12 +263,13 @@ def connections_figure(units=8):
 
 
 def loss_figure(losses):
-    """The mean squared error at each gradient-descent step, log-scale y. losses: (steps,)."""
+    """The mean squared error after each gradient-descent step, log-scale y.
+    losses: (steps + 1,), the first one before any step."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
     ax.semilogy(np.arange(len(losses)), losses)
-    ax.set_xlabel("gradient-descent step")
+    ax.set_xlabel("gradient-descent steps taken")
     ax.set_ylabel("mean squared error (log scale)")
     ax.set_title("Learning the Laplacian kernel: the error falls steadily")
     ax.grid(True, which="major", alpha=0.4)
@@ -312,15 +318,17 @@ def main(argv=None):
     print("TensorFlow 2 runs each operation as soon as Python reaches it and returns the values.")
     print("A function decorated with @tf.function is traced into a graph once and then runs as")
     print("that graph, which is faster for steps repeated many times, such as training steps.")
-    print("(TensorFlow 1 always built a graph first and ran it in a session; TensorFlow 2 does not.)")
+    print("(TensorFlow 1 built a graph for everything and ran it in a session; TensorFlow 2")
+    print("builds a graph only inside a tf.function.)")
 
     lessonkit.heading("A 10x10 image and a 3x3 filter")
     image = np.zeros((10, 10), dtype=np.float32)
     image[2:8, 3:7] = 1
-    kernel = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=np.float32)
+    kernel = np.flip(SOBEL_X).copy()
     print("The image: a bright 6x4 rectangle (1) on a dark background (0).")
     print(image.astype(int))
-    print("The filter (Sobel): left column minus right column, so it responds to vertical edges.")
+    print("The filter: the Sobel x kernel of 3_image.py flipped (turned 180 degrees), so it")
+    print("is left column minus right column and responds to vertical edges.")
     print(kernel.astype(int))
     print("Input shape [batch, height, width, channels]:", as_batch(image).shape)
     print("Filter shape [height, width, in_channels, out_channels]:", as_filter(kernel).shape)
@@ -348,6 +356,10 @@ def main(argv=None):
           f"(max difference {np.abs(tf_valid - as_is).max():g})")
     print("TensorFlow == convolve2d, kernel flipped:", yes(np.array_equal(tf_valid, flipped)))
     print("tf.nn.conv2d slides the kernel without flipping it: that is cross-correlation.")
+    print("Flipped back, our kernel is Sobel x: TensorFlow's map equals the convolution with")
+    by_convolution = convolve2d(image, SOBEL_X, "valid")
+    print("Sobel x, the operation 3_image.py applies:", yes(np.array_equal(tf_valid, by_convolution)))
+    print("To convolve with a kernel in TensorFlow, hand tf.nn.conv2d the kernel flipped.")
 
     lessonkit.heading("How SAME pads")
     print("For stride 1, SAME adds k - 1 zeros per axis: half before (top, left) and, when")
@@ -356,7 +368,7 @@ def main(argv=None):
     pad_image = rng.integers(0, 10, size=(7, 7)).astype(np.float32)
     for k in (3, 2, 4):
         pad_kernel = rng.integers(-2, 3, size=(k, k)).astype(np.float32)
-        before, after = same_padding(k)
+        before, after = tensorflow_same_padding(k)
         tf_same = tensorflow_conv2d(pad_image, pad_kernel, "SAME")
         padded = np.pad(pad_image, ((before, after), (before, after)))
         checks = [
@@ -402,7 +414,7 @@ def main(argv=None):
           yes(np.array_equal(feature_maps.numpy(), ours)))
     print(f"The filters hold 3 * 3 * 3 * 4 = {filters.size} weights.")
 
-    lessonkit.heading("Instances of neurons: dense against convolutional")
+    lessonkit.heading("Dense against convolutional: connections and shared weights")
     dense, conv = dense_and_conv_layers(28)
     dense_map = tf.reshape(dense(tf.zeros([1, 28 * 28])), [1, 28, 28, 1])
     conv_map = conv(tf.zeros([1, 28, 28, 1]))
@@ -416,12 +428,14 @@ def main(argv=None):
     lessonkit.heading("Learning a kernel")
     picture = np.random.default_rng(5).uniform(size=(24, 24)).astype(np.float32)
     start, learned, losses = learn_kernel(picture, LAPLACIAN)
-    print("A seeded random 24x24 image is filtered with the Laplacian; starting from a random")
-    print(f"3x3 kernel, {len(losses)} steps of gradient descent on the mean squared error recover it.")
+    steps = len(losses) - 1
+    print("The gallery of 3_image.py shows kernels a person chose; here the kernel is found")
+    print("from data. A seeded random 24x24 image is filtered with the Laplacian; starting from")
+    print(f"a random 3x3 kernel, {steps} steps of gradient descent on the mean squared error recover it.")
     print("Random start:")
     print(np.round(start, 2) + 0.0)
-    for index in (0, 50, 100, 200, len(losses) - 1):
-        print(f"loss before step {index + 1:3d}: {losses[index]:.1e}")
+    for taken in range(0, steps + 1, 50):
+        print(f"loss after {taken:3d} steps: {losses[taken]:.1e}")
     print("Learned (4 decimals):")
     print(np.round(learned, 4) + 0.0)
     print("True (Laplacian):")

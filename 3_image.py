@@ -33,6 +33,7 @@ GALLERY = {
     "Sobel y": SOBEL_Y,
 }
 
+PHOTO = lessonkit.data_path("bird.jpg")  # the photograph the lesson uses unless given another
 BIAS = 100
 DRAWN_PIXELS = 500  # longest side of a picture as drawn; the computing is at full size
 GALLERY_PIXELS = 340  # the same for each small picture of the gallery
@@ -43,9 +44,10 @@ ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 def load_grayscale(path):
     """Read a picture file as 8-bit grey levels (ITU-R 601-2 luma, Pillow's mode 'L').
 
-    The camera's EXIF orientation is applied; an animation gives its first frame; transparent
-    parts are laid on white; 16-bit samples (0..65535) are scaled to 0..255, not clipped; float
-    samples are read on the 0..255 scale, rounded and clipped. A 1x1 picture is fine.
+    The camera's EXIF orientation is applied (a damaged EXIF block is ignored); an animation
+    gives its first frame; transparent parts are laid on white; 16-bit samples (0..65535) are
+    scaled to 0..255, not clipped; float samples are read on the 0..255 scale, rounded and
+    clipped. A 1x1 picture is fine.
 
     path: str or Path of an image file.
     Returns a uint8 array of shape (height, width), values 0..255.
@@ -57,40 +59,73 @@ def load_grayscale(path):
     (28, 28)
     """
     path = Path(path)
+    return luma(read_picture(path), path)
+
+
+def read_picture(path):
+    """Open and decode a picture file with Pillow, turned upright as its EXIF orientation says.
+
+    Pillow's warnings about a damaged EXIF block are silenced and such a block counts as no
+    orientation: the picture is used as stored. Any failure of Pillow's decoders becomes a
+    one-line lessonkit.LessonError naming the path (see load_grayscale).
+
+    path: Path of an image file.
+    Returns a decoded PIL image, in the mode the file stores (e.g. 'RGB', 'L', 'P'), its file closed.
+
+    >>> read_picture(lessonkit.data_path("bird.jpg")).mode
+    'RGB'
+    """
     if not path.exists():
         raise lessonkit.LessonError(f"{path}: no such file")
     if path.is_dir():
         raise lessonkit.LessonError(f"{path} is a folder, not an image")
+    if path.stat().st_size == 0:
+        raise lessonkit.LessonError(f"{path} is empty (0 bytes)")
     try:
-        if path.stat().st_size == 0:
-            raise lessonkit.LessonError(f"{path} is empty (0 bytes)")
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
             with Image.open(path) as picture:
                 picture.load()
-                return _luma(ImageOps.exif_transpose(picture), path)
+                try:
+                    return ImageOps.exif_transpose(picture)
+                except Exception:  # an EXIF block too damaged to read: no orientation
+                    return picture.copy()
     except PermissionError:
         raise lessonkit.LessonError(f"cannot read {path}: permission denied") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise lessonkit.LessonError(
-            f"{path} is too large: more than {Image.MAX_IMAGE_PIXELS:,} pixels, "
-            "Pillow's limit against decompression bombs"
+            f"{path} is too large: more than {Image.MAX_IMAGE_PIXELS:,} pixels, Pillow's limit "
+            "against decompression bombs; shrink it first, e.g. to 4000 pixels on its long side"
         ) from None
     except UnidentifiedImageError:
-        raise lessonkit.LessonError(f"{path} is not an image Pillow can read") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
-        reason = " ".join(str(error).split())
+        raise lessonkit.LessonError(
+            f"{path} is not an image Pillow can read (a phone's HEIC photo is not); convert it to JPEG or PNG"
+        ) from None
+    except MemoryError:
+        raise lessonkit.LessonError(
+            f"not enough memory to decode {path}; shrink it first, e.g. to 4000 pixels on its long side"
+        ) from None
+    except Exception as error:  # Pillow's decoders fail on damaged files in many ways
+        reason = " ".join(str(error).split()) or type(error).__name__
         raise lessonkit.LessonError(f"{path} is damaged or truncated ({reason})") from None
 
 
-def _luma(picture, path):
-    """The grey levels of an opened PIL image of any mode: uint8 array (height, width)."""
+def luma(picture, path):
+    """The grey levels of a decoded PIL image of any mode, as load_grayscale describes.
+
+    picture: PIL image; path: the file it came from, named if its mode cannot be converted.
+    Returns a uint8 array of shape (height, width).
+
+    >>> luma(Image.new("RGB", (2, 1), (255, 0, 0)), "red.png")
+    array([[76, 76]], dtype=uint8)
+    """
     if picture.mode in SIXTEEN_BIT_MODES:
         samples = np.asarray(picture, dtype=np.float64)
         return np.round(np.clip(samples, 0, 65535) / 257).astype(np.uint8)
     if picture.mode == "F":
         return np.round(np.clip(np.asarray(picture), 0, 255)).astype(np.uint8)
-    if picture.mode in ALPHA_MODES or "transparency" in picture.info:
+    if has_alpha(picture):
         white = Image.new("RGBA", picture.size, (255, 255, 255, 255))
         picture = Image.alpha_composite(white, picture.convert("RGBA"))
     elif picture.mode not in ("1", "L", "P", "RGB"):
@@ -99,6 +134,34 @@ def _luma(picture, path):
         except ValueError:
             raise lessonkit.LessonError(f"{path} uses colour mode {picture.mode}, which is not supported") from None
     return np.array(picture.convert("L"), dtype=np.uint8)
+
+
+def has_alpha(picture):
+    """Whether a PIL image has transparent parts: an alpha channel or a transparent colour."""
+    return picture.mode in ALPHA_MODES or "transparency" in picture.info
+
+
+def how_made_grey(picture):
+    """How luma turns a decoded PIL image into grey levels, in words (one or two lines).
+
+    >>> print(how_made_grey(Image.new("L", (1, 1))))
+    already 8-bit grey levels, used as they are
+    """
+    if picture.mode in SIXTEEN_BIT_MODES:
+        return "16-bit samples: clipped to 0..65535, divided by 257 and rounded to 0..255"
+    if picture.mode == "F":
+        return "floating-point samples: rounded and clipped to 0..255"
+    if has_alpha(picture):
+        steps = "transparent parts laid on white, then converted"
+    elif picture.mode == "L":
+        return "already 8-bit grey levels, used as they are"
+    elif picture.mode == "1":
+        return "1 bit per pixel: black is 0, white is 255"
+    elif picture.mode in ("P", "RGB"):
+        steps = "converted"
+    else:
+        steps = "converted to RGB, then"
+    return f"{steps} with Pillow's 'L':\nL = 0.299 R + 0.587 G + 0.114 B (ITU-R 601-2 luma), rounded to a whole level"
 
 
 def convolve(image, kernel):
@@ -321,13 +384,16 @@ def share(mask):
 
 @lessonkit.lesson_main
 def main(argv=None):
-    args = lessonkit.parse_args(__doc__, argv, image=lessonkit.data_path("bird.jpg"))
-    image = load_grayscale(args.image)
+    args = lessonkit.parse_args(__doc__, argv, image=PHOTO)
+    picture = read_picture(args.image)
+    image = luma(picture, args.image)
     figures = lessonkit.Figures(args)
     height, width = image.shape
 
     lessonkit.heading("The photo in grey")
     print(f"{args.image.name}: {height} rows x {width} columns, dtype {image.dtype}, values {image.min()}..{image.max()}")
+    print(f"The file stores {picture.mode!r} pixels (Pillow's mode); {how_made_grey(picture)}.")
+    del picture
     print("Each pixel is one byte: 0 is black, 255 is white.")
     print(f"Networks are usually fed floats in [0, 1]: image / 255 has values "
           f"{image.min() / 255:.3f}..{image.max() / 255:.3f}.")
@@ -347,12 +413,15 @@ def main(argv=None):
     print("feature map = scipy.signal.convolve2d(image, kernel, mode='same', boundary='symm')")
     print(f"feature map: {summary(edges)} (the image's size, thanks to mode='same')")
     magnitude = np.abs(edges)
-    row, column = np.unravel_index(np.argmax(magnitude), magnitude.shape)
-    patch, value = response_at(image, EDGE_KERNEL, row, column)
-    print(f"By hand at the strongest edge, row {row}, column {column}: the 3x3 patch there is")
-    print(patch.astype(int))
-    print(f"sum of patch * flipped kernel = {value:g} (this kernel is symmetric: flipping changes nothing)")
-    print(f"scipy's feature map there = {edges[row, column]:g}; ours == scipy: {value == edges[row, column]}")
+    if magnitude.max() == 0:
+        print("No edges: the feature map is 0 everywhere (the picture is flat).")
+    else:
+        row, column = np.unravel_index(np.argmax(magnitude), magnitude.shape)
+        patch, value = response_at(image, EDGE_KERNEL, row, column)
+        print(f"By hand at the strongest edge, row {row}, column {column}: the 3x3 patch there is")
+        print(patch.astype(int))
+        print(f"sum of patch * flipped kernel = {value:g} (this kernel is symmetric: flipping changes nothing)")
+        print(f"scipy's feature map there = {edges[row, column]:g}; ours == scipy: {value == edges[row, column]}")
     print(f"|feature map|: min {magnitude.min():g}, max {magnitude.max():g}. Drawn as grey levels,")
     print("values above 255 show as white: black is flat, white is a strong edge.")
     drawn_magnitude = np.clip(magnitude, 0, 255)
@@ -369,20 +438,27 @@ def main(argv=None):
           f"pixels at 255 or more: {share(magnitude >= 255)}")
     print(f"clip(|feature map| + {BIAS}, 0, 255): min {biased.min():g}, max {biased.max():g}, "
           f"pixels at 255: {share(biased >= 255)}")
-    print("The bias shifts the whole map: flat regions are now grey instead of black, every edge")
-    print(f"above {255 - BIAS} saturates to white, and weak edges barely stand out from the grey.")
+    print(f"The bias shifts the whole map: flat regions are now grey ({BIAS}) instead of black (0).")
+    print(f"Differences stay the same (an edge of 20 beside a flat 0 becomes {20 + BIAS} beside {BIAS}),")
+    print("but against the brighter ground they are a smaller share of the brightness, so weak")
+    print(f"edges look fainter. Every |feature map| value of {255 - BIAS} or more ends at 255: strong edges")
+    print("all turn the same white, and the differences between them are lost.")
     print("A network learns its kernels' weights and a bias for each from data, instead of a")
     print("person choosing them.")
     figures.add(
         "image_bias",
         grey_figure(
             [(drawn_magnitude, "|feature map|"), (biased, f"clip(|feature map| + {BIAS}, 0, 255)")],
-            f"A bias of +{BIAS} brightens the whole map and hides weak edges",
+            f"A bias of +{BIAS}: flat regions turn grey, edges of {255 - BIAS} or more clip to white",
         ),
     )
     del edges, magnitude, drawn_magnitude, biased
 
     lessonkit.heading("Subtracting neighbours")
+    if args.image.resolve() == PHOTO.resolve():
+        flat_regions = "flat regions: mostly the plain sky laid behind the crane, plus smooth feathers"
+    else:
+        flat_regions = "flat regions"
     pair_panels = []
     for kernel, pair, edge in (
         (HORIZONTAL_PAIR, "horizontal neighbours", "vertical edges"),
@@ -394,7 +470,8 @@ def main(argv=None):
         print(kernel)
         print(f"  |feature map|: min {difference.min():g}, max {difference.max():g}; "
               f"{share(difference < 5)} of pixels differ from their neighbour by less than 5")
-        print(f"  (flat regions); the largest values lie across {edge}.")
+        print(f"  ({flat_regions});")
+        print(f"  the largest values lie across {edge}.")
         np.clip(difference, 0, 255, out=difference)
         pair_panels.append((for_display(difference), f"{kernel.tolist()}: {pair}\nfind {edge}"))
         del difference

@@ -1,9 +1,10 @@
 """Convolution applied to a digit.
 
 A handwritten 3 in the style of MNIST: 28x28 grey levels, a light stroke on a black ground,
-the input of a digit-reading network. The lesson prints its pixels, outlines it with the edge
-kernel, then runs a bank of four edge detectors (vertical, horizontal and the two diagonals):
-the kind of feature maps a CNN's first layer computes. It reuses 3_image.py's pieces.
+the input of a digit-reading network (a digit in dark ink on light paper is inverted to match).
+The lesson prints its pixels, outlines it with the edge kernel, then runs a bank of four edge
+detectors (vertical, horizontal and the two diagonals): the kind of feature maps a CNN's first
+layer computes, stacked channels-last as TensorFlow reads them. It reuses 3_image.py's pieces.
 """
 
 import importlib
@@ -22,6 +23,35 @@ EDGE_DETECTORS = {
     "diagonal \\": np.array([[0, 1, 2], [-1, 0, 1], [-2, -1, 0]]),
     "diagonal /": np.array([[-2, -1, 0], [-1, 0, 1], [0, 1, 2]]),
 }
+
+
+def light_on_dark(image):
+    """The image as MNIST draws digits, a light stroke on a dark ground: a picture whose median
+    grey level is above 127 (mostly light, so dark ink on light paper) is inverted, 255 - image.
+
+    image: uint8 array (height, width).
+    Returns (image, inverted): a uint8 array (height, width), and whether it was inverted.
+
+    >>> light_on_dark(np.array([[255, 250, 0]], dtype=np.uint8))
+    (array([[  0,   5, 255]], dtype=uint8), True)
+    """
+    if np.median(image) > 127:
+        return 255 - image, True
+    return image, False
+
+
+def hex_rows(levels):
+    """Grey levels written compactly, one line per row: each pixel as two hex digits
+    (00 to ff, that is 0 to 255), with 00 written '..' so that the ink stands out.
+    A 28-pixel row takes 56 columns.
+
+    levels: uint8 array (height, width). Returns a string of `height` lines.
+
+    >>> print(hex_rows(np.array([[0, 9, 255], [16, 0, 127]], dtype=np.uint8)))
+    ..09ff
+    10..7f
+    """
+    return "\n".join("".join(f"{level:02x}" if level else ".." for level in row) for row in levels)
 
 
 def printable(image, side=PRINTED_SIDE):
@@ -61,7 +91,7 @@ def bank_figure(maps, detectors=EDGE_DETECTORS):
     largest = max(float(np.abs(feature_map).max()) for feature_map in maps.values()) or 1.0
     panels = []
     for name, feature_map in maps.items():
-        picture = np.abs(feature_map) * (255 / largest)
+        picture = image_lesson.for_display(np.abs(feature_map) * (255 / largest), image_lesson.GALLERY_PIXELS)
         panels.append((picture, f"{name} edges\n{image_lesson.kernel_text(detectors[name])}"))
     title = f"A bank of edge detectors: each lights up one direction (white = |value| {largest:g})"
     return image_lesson.gallery_figure(panels, title, columns=len(panels))
@@ -97,13 +127,17 @@ def main(argv=None):
 
     lessonkit.heading("The digit in grey")
     print(f"{args.image.name}: {height} rows x {width} columns, dtype {image.dtype}, values {image.min()}..{image.max()}")
+    image, inverted = light_on_dark(image)
+    if inverted:
+        print("Dark ink on a light ground (median grey level above 127), so inverted as MNIST")
+        print(f"has it, image = 255 - image: a light stroke on a dark ground, values {image.min()}..{image.max()}.")
     levels, shrunk = printable(image)
     if shrunk:
-        print(f"Shrunk to {levels.shape[0]} x {levels.shape[1]} by averaging blocks of pixels, to fit on screen:")
+        print(f"Shrunk to {levels.shape[0]} x {levels.shape[1]} by averaging blocks of pixels, each as two hex digits:")
     else:
-        print("Every pixel, 0 = black ground, 255 = the brightest ink (MNIST digits are 28 x 28 like this):")
-    with np.printoptions(linewidth=4 * levels.shape[1] + 4):
-        print(levels)
+        print("Every pixel as two hex digits (MNIST digits are 28 x 28 like this one):")
+    print("00 (shown ..) is 0, black; 7f is 127, mid-grey; ff is 255, white.")
+    print(hex_rows(levels))
     figures.add(
         "digit_gray",
         image_lesson.grey_figure([(image, f"{height} x {width} pixels, 0 (black) .. 255 (white)")],
@@ -131,13 +165,17 @@ def main(argv=None):
         print(f"{name} edges, kernel =")
         print(EDGE_DETECTORS[name])
         magnitude = np.abs(feature_map)
-        row, column = np.unravel_index(np.argmax(magnitude), magnitude.shape)
-        print(f"  feature map: {image_lesson.summary(feature_map)}; strongest at row {row}, column {column}")
-    stack = np.stack(list(maps.values()))
+        if magnitude.max() == 0:
+            print(f"  feature map: {image_lesson.summary(feature_map)}; 0 everywhere: no such edge")
+        else:
+            row, column = np.unravel_index(np.argmax(magnitude), magnitude.shape)
+            print(f"  feature map: {image_lesson.summary(feature_map)}; strongest at row {row}, column {column}")
+    channels_last = (height, width, len(maps))  # the shape of np.stack(list(maps.values()), axis=-1)
     print()
-    print(f"Stacked, the four maps make an array of shape {stack.shape}: four channels, one per detector.")
-    print("A CNN's first layer computes maps like these, with kernels it learns from data;")
-    print("the next layer sees their stack.")
+    print("Stacked on a last axis (channels-last, NHWC as in 2_TensorFlow.py), the four")
+    print(f"maps make an array of shape {channels_last}: four channels, one per detector. A batch")
+    print(f"of one image is {(1, *channels_last)}, the input a next Conv2D layer reads. A CNN's first")
+    print("layer computes maps like these, with kernels it learns from data.")
     figures.add("digit_bank", bank_figure(maps))
     return figures.write()
 

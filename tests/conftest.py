@@ -1,11 +1,15 @@
-"""Shared test helpers: run a lesson script the way a learner would."""
+"""Shared test helpers: run a lesson script the way a learner would, and make bad pictures."""
 
 import os
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,3 +43,52 @@ def run_lesson(tmp_path):
         return process, out
 
     return run
+
+
+# Bad pictures, shared by the tests of the two image lessons ---------------------------------
+
+
+def png_header_only(path, width, height):
+    """Write a PNG whose header announces width x height pixels, with no pixel data to speak of."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def truncated_jpeg(path):
+    """Write a 64x64 JPEG of noise cut off halfway through its data."""
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(path, quality=90)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return path
+
+
+def make_bad_input(case, folder):
+    """Create one kind of bad picture in `folder`; return its path and the words the
+    error message must hold."""
+    if case == "missing":
+        return folder / "nowhere.jpg", "no such file"
+    if case == "folder":
+        return folder, "is a folder"
+    if case == "empty":
+        (folder / "empty.jpg").touch()
+        return folder / "empty.jpg", "is empty"
+    if case == "text":
+        (folder / "notes.jpg").write_text("not a picture\n")
+        return folder / "notes.jpg", "convert it to JPEG or PNG"
+    if case == "truncated":
+        return truncated_jpeg(folder / "cut.jpg"), "damaged or truncated"
+    if case == "bomb":  # over Pillow's limit: Pillow only warns, we refuse
+        return png_header_only(folder / "bomb.png", 10_000, 10_000), "shrink it first"
+    if case == "big bomb":  # over twice the limit: Pillow refuses too
+        return png_header_only(folder / "huge.png", 20_000, 20_000), "shrink it first"
+    raise ValueError(case)
+
+
+BAD_INPUTS = ["missing", "folder", "empty", "text", "truncated", "bomb", "big bomb"]

@@ -3,20 +3,18 @@
 import importlib
 import importlib.util
 import struct
-import subprocess
-import sys
-import zlib
+import warnings
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from PIL import Image
+from PIL import Image, ImageOps
 from scipy import ndimage, signal
 
 import lessonkit
-from conftest import ROOT, run_script
+from conftest import BAD_INPUTS, ROOT, make_bad_input, run_script
 
 lesson = importlib.import_module("3_image")
 spec = importlib.util.spec_from_file_location("make_bird", ROOT / "data" / "make_bird.py")
@@ -30,26 +28,6 @@ def save(image, folder, name, **options):
     """Save a PIL image into `folder` and return its path."""
     path = folder / name
     image.save(path, **options)
-    return path
-
-
-def png_header_only(path, width, height):
-    """Write a PNG whose header announces width x height pixels, with no pixel data to speak of."""
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
-    )
-    return path
-
-
-def truncated_jpeg(path):
-    noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
-    Image.fromarray(noise).save(path, quality=90)
-    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     return path
 
 
@@ -174,6 +152,57 @@ def test_exif_orientation_6_turns_the_picture_upright(tmp_path):
     assert grey[16:].mean() < 15
 
 
+def jpeg_with_exif_block(path, tiff):
+    """Write an 8x6 JPEG (stored as 8 wide, 6 high) carrying an APP1 EXIF block made by hand
+    from `tiff`, the TIFF structure that follows "Exif\\0\\0"."""
+    plain = path.with_suffix(".plain.jpg")
+    Image.new("RGB", (8, 6), (200, 30, 30)).save(plain, quality=95)
+    jpeg = plain.read_bytes()
+    payload = b"Exif\x00\x00" + tiff
+    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    path.write_bytes(jpeg[:2] + app1 + jpeg[2:])  # right after the start-of-image marker
+    return path
+
+
+def test_exif_block_with_a_bad_entry_count_is_ignored_without_a_warning(tmp_path):
+    # A little-endian TIFF header, then an IFD announcing 5 entries of 12 bytes while the
+    # block ends after 1: Pillow warns "Corrupt EXIF data" and reads no orientation.
+    entry = struct.pack("<HHI4s", 0x010E, 2, 2, b"a\x00\x00\x00")  # ImageDescription "a"
+    path = jpeg_with_exif_block(tmp_path / "bad exif.jpg", b"II*\x00" + struct.pack("<IH", 8, 5) + entry)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        grey = lesson.load_grayscale(path)
+    assert grey.shape == (6, 8)  # as stored
+    assert np.abs(grey.astype(int) - 81).max() <= 2  # luma of (200, 30, 30)
+
+
+def test_exif_block_with_a_bad_count_still_gives_an_empty_stderr(run_lesson, tmp_path):
+    entry = struct.pack("<HHI4s", 0x010E, 2, 2, b"a\x00\x00\x00")
+    path = jpeg_with_exif_block(tmp_path / "bad exif.jpg", b"II*\x00" + struct.pack("<IH", 8, 5) + entry)
+    process, _ = run_lesson("3_image.py", "--image", path)
+    assert process.returncode == 0, process.stderr
+    assert process.stderr == ""
+    assert "bad exif.jpg: 6 rows x 8 columns" in process.stdout
+
+
+def test_exif_orientation_beside_a_damaged_tag_is_still_applied(tmp_path):
+    # Orientation 6 and an ImageDescription whose 1000 bytes lie past the end of the block.
+    entries = struct.pack("<HHIHH", 0x0112, 3, 1, 6, 0) + struct.pack("<HHII", 0x010E, 2, 1000, 200)
+    path = jpeg_with_exif_block(tmp_path / "turned.jpg", b"II*\x00" + struct.pack("<IH", 8, 2) + entries + b"\0" * 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert lesson.load_grayscale(path).shape == (8, 6)
+
+
+def test_exif_too_damaged_to_turn_gives_the_picture_as_stored(tmp_path, monkeypatch):
+    def broken(picture, **options):
+        raise struct.error("unpack requires a buffer of 2 bytes")
+
+    monkeypatch.setattr(ImageOps, "exif_transpose", broken)
+    path = save(Image.new("L", (5, 2), 33), tmp_path, "plain.png")
+    assert lesson.load_grayscale(path).tolist() == [[33] * 5] * 2
+
+
 def test_animated_gif_gives_its_first_frame(tmp_path):
     frames = [Image.new("L", (4, 3), 200), Image.new("L", (4, 3), 50)]
     path = save(frames[0], tmp_path, "anim.gif", save_all=True, append_images=frames[1:], duration=100)
@@ -190,30 +219,6 @@ def test_one_pixel_image_works(tmp_path):
     assert lesson.convolve(grey, lesson.HORIZONTAL_PAIR).tolist() == [[0.0]]
 
 
-def make_bad_input(case, folder):
-    """Create one kind of bad picture in `folder`; return its path and the reason expected."""
-    if case == "missing":
-        return folder / "nowhere.jpg", "no such file"
-    if case == "folder":
-        return folder, "is a folder"
-    if case == "empty":
-        (folder / "empty.jpg").touch()
-        return folder / "empty.jpg", "is empty"
-    if case == "text":
-        (folder / "notes.jpg").write_text("not a picture\n")
-        return folder / "notes.jpg", "not an image"
-    if case == "truncated":
-        return truncated_jpeg(folder / "cut.jpg"), "damaged or truncated"
-    if case == "bomb":  # over Pillow's limit: Pillow only warns, we refuse
-        return png_header_only(folder / "bomb.png", 10_000, 10_000), "too large"
-    if case == "big bomb":  # over twice the limit: Pillow refuses too
-        return png_header_only(folder / "huge.png", 20_000, 20_000), "too large"
-    raise ValueError(case)
-
-
-BAD_INPUTS = ["missing", "folder", "empty", "text", "truncated", "bomb", "big bomb"]
-
-
 @pytest.mark.parametrize("case", BAD_INPUTS)
 def test_bad_picture_is_refused_with_a_message_naming_it(tmp_path, case):
     path, reason = make_bad_input(case, tmp_path)
@@ -221,6 +226,53 @@ def test_bad_picture_is_refused_with_a_message_naming_it(tmp_path, case):
         lesson.load_grayscale(path)
     assert str(path) in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("failure", [struct.error("unpack requires a buffer of 4 bytes"), IndexError(), TypeError("x")])
+def test_any_decoder_failure_is_a_clean_damaged_file_error(tmp_path, monkeypatch, failure):
+    path = save(Image.new("L", (2, 2)), tmp_path, "odd.tif")
+
+    def failing(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(Image, "open", failing)
+    with pytest.raises(lessonkit.LessonError, match="is damaged or truncated") as refused:
+        lesson.load_grayscale(path)
+    assert str(path) in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_decoder_failure_on_the_command_line_is_one_error_line(tmp_path, monkeypatch, capsys):
+    path = save(Image.new("L", (2, 2)), tmp_path, "odd.tif")
+
+    def failing(*args, **kwargs):
+        raise struct.error("unpack requires a buffer of 4 bytes")
+
+    monkeypatch.setattr(Image, "open", failing)
+    assert lesson.main(["--image", str(path), "--out", str(tmp_path / "out")]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    assert printed.err == f"error: {path} is damaged or truncated (unpack requires a buffer of 4 bytes)\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_running_out_of_memory_while_decoding_says_to_shrink_the_picture(tmp_path, monkeypatch):
+    path = save(Image.new("L", (2, 2)), tmp_path, "big.png")
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(Image, "open", exhausted)
+    with pytest.raises(lessonkit.LessonError, match="not enough memory .* shrink it first"):
+        lesson.load_grayscale(path)
+
+
+def test_messages_for_a_huge_or_unreadable_picture_say_what_to_do(tmp_path):
+    path, _ = make_bad_input("bomb", tmp_path)
+    with pytest.raises(lessonkit.LessonError, match=r"too large: more than 89,478,485 pixels.*4000 pixels on its long"):
+        lesson.load_grayscale(path)
+    path, _ = make_bad_input("text", tmp_path)
+    with pytest.raises(lessonkit.LessonError, match="not an image Pillow can read .*HEIC.*convert it to JPEG or PNG"):
+        lesson.load_grayscale(path)
 
 
 def test_unreadable_file_is_refused(tmp_path, monkeypatch):
@@ -248,15 +300,27 @@ def test_bad_picture_on_the_command_line_exits_2_and_writes_nothing(tmp_path, ca
     assert not out.exists()
 
 
-def test_out_folder_under_a_regular_file_is_refused(tmp_path):
-    blocker = tmp_path / "a file"
-    blocker.write_text("x")
-    process = run_script("3_image.py", "--image", lessonkit.data_path("num3.jpg"), "--out", blocker / "figs",
-                         cwd=tmp_path)
-    assert process.returncode == 2
-    assert process.stderr.startswith("error: cannot create the output folder")
-    assert str(blocker / "figs") in process.stderr
-    assert process.stderr.count("\n") == 1 and "Traceback" not in process.stderr
+@pytest.mark.parametrize(
+    "mode, words",
+    [
+        ("RGB", "converted with Pillow's 'L':\nL = 0.299 R + 0.587 G + 0.114 B (ITU-R 601-2 luma)"),
+        ("P", "converted with Pillow's 'L'"),
+        ("CMYK", "converted to RGB, then with Pillow's 'L'"),
+        ("RGBA", "transparent parts laid on white, then converted with Pillow's 'L'"),
+        ("L", "already 8-bit grey levels, used as they are"),
+        ("1", "black is 0, white is 255"),
+        ("I;16", "divided by 257"),
+        ("F", "rounded and clipped to 0..255"),
+    ],
+)
+def test_how_made_grey_names_the_conversion_luma_does(mode, words):
+    assert words in lesson.how_made_grey(Image.new(mode, (1, 1)))
+
+
+def test_read_picture_keeps_the_files_mode_and_closes_it():
+    picture = lesson.read_picture(lessonkit.data_path("bird.jpg"))
+    assert picture.mode == "RGB" and picture.size == (363, 367)
+    assert np.array_equal(lesson.luma(picture, "bird.jpg"), lesson.load_grayscale(lessonkit.data_path("bird.jpg")))
 
 
 # Kernels and feature maps ------------------------------------------------------------------
@@ -414,6 +478,13 @@ def test_lesson_runs_from_another_folder_and_writes_its_figures(run_lesson):
     assert "ours == scipy: True" in process.stdout
     assert "signal.convolve2d(boundary='symm') on the top-left 200x200 corner: True" in process.stdout
     assert "min 100, max 255" in process.stdout
+    assert "The file stores 'RGB' pixels (Pillow's mode); converted with Pillow's 'L':\n" in process.stdout
+    assert "L = 0.299 R + 0.587 G + 0.114 B (ITU-R 601-2 luma), rounded to a whole level." in process.stdout
+    assert "By hand at the strongest edge, row 36, column 41" in process.stdout
+    assert "Every |feature map| value of 155 or more ends at 255" in process.stdout
+    assert "(an edge of 20 beside a flat 0 becomes 120 beside 100)" in process.stdout
+    assert ("84.98% of pixels differ from their neighbour by less than 5\n"
+            "  (flat regions: mostly the plain sky laid behind the crane, plus smooth feathers);") in process.stdout
     assert sorted(path.name for path in out.iterdir()) == sorted(FIGURES)
 
 
@@ -425,13 +496,17 @@ def test_photo_in_a_folder_with_spaces_and_accents(run_lesson, tmp_path):
     process, out = run_lesson("3_image.py", "--image", path)
     assert process.returncode == 0, process.stderr
     assert "oiseau.jpg: 30 rows x 40 columns" in process.stdout
+    assert "by less than 5\n  (flat regions);\n" in process.stdout  # the crane's sky is not mentioned
     assert sorted(path.name for path in out.iterdir()) == sorted(FIGURES)
 
 
 def test_one_pixel_photo_runs_through(tmp_path, capsys):
     path = save(Image.new("RGB", (1, 1), (255, 0, 0)), tmp_path, "dot.png")
     assert lesson.main(["--image", str(path), "--out", str(tmp_path / "out")]) == 0
-    assert "dot.png: 1 rows x 1 columns, dtype uint8, values 76..76" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "dot.png: 1 rows x 1 columns, dtype uint8, values 76..76" in printed
+    assert "No edges: the feature map is 0 everywhere (the picture is flat)." in printed
+    assert "By hand" not in printed
     assert len(list((tmp_path / "out").iterdir())) == len(FIGURES)
 
 
@@ -442,11 +517,3 @@ def test_figures_are_identical_from_one_run_to_the_next(tmp_path, capsys):
         assert lesson.main(["--image", str(path), "--out", str(tmp_path / out)]) == 0
     for name in FIGURES:
         assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
-
-
-def test_importing_the_lesson_prints_and_writes_nothing(tmp_path):
-    code = "import importlib, sys; sys.path.insert(0, sys.argv[1]); importlib.import_module('3_image')"
-    process = subprocess.run([sys.executable, "-c", code, str(ROOT)], cwd=tmp_path, capture_output=True, text=True)
-    assert process.returncode == 0, process.stderr
-    assert process.stdout == "" and process.stderr == ""
-    assert list(tmp_path.iterdir()) == []

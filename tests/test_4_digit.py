@@ -8,8 +8,7 @@ import pytest
 from PIL import Image
 
 import lessonkit
-from conftest import ROOT, run_script
-from test_3_image import BAD_INPUTS, make_bad_input
+from conftest import BAD_INPUTS, ROOT, make_bad_input, run_script
 
 digit = importlib.import_module("4_digit")
 image_lesson = importlib.import_module("3_image")
@@ -76,6 +75,35 @@ def test_edge_kernel_is_negative_on_a_thin_stroke_and_positive_beside_it():
     assert edges[2].tolist() == [0, 255, -510, 255, 0]
 
 
+def read_hex_rows(text):
+    """The grey levels back from rows printed by hex_rows."""
+    return [[int(row[i : i + 2].replace("..", "00"), 16) for i in range(0, len(row), 2)] for row in text.splitlines()]
+
+
+def test_hex_rows_write_every_level_exactly_in_two_characters():
+    levels = np.arange(256, dtype=np.uint8).reshape(8, 32)
+    text = digit.hex_rows(levels)
+    assert text.splitlines()[0][:8] == "..010203"
+    assert text.splitlines()[-1][-4:] == "feff"
+    assert read_hex_rows(text) == levels.tolist()
+
+
+def test_a_28_pixel_row_fits_in_80_columns():
+    assert len(digit.hex_rows(np.full((1, 28), 200, dtype=np.uint8))) == 56
+
+
+@pytest.mark.parametrize(
+    "values, inverted",
+    [([[250, 240, 10]], True), ([[0, 0, 200]], False), ([[127, 127, 255]], False), ([[128, 128, 0]], True)],
+)
+def test_light_on_dark_inverts_mostly_light_pictures_only(values, inverted):
+    image = np.array(values, dtype=np.uint8)
+    result, was_inverted = digit.light_on_dark(image)
+    assert was_inverted == inverted
+    assert result.dtype == np.uint8
+    assert result.tolist() == ((255 - image) if inverted else image).tolist()
+
+
 def test_printable_keeps_a_28x28_digit_and_shrinks_bigger_pictures():
     small = np.arange(28 * 28, dtype=np.uint16).reshape(28, 28).astype(np.uint8)
     levels, shrunk = digit.printable(small)
@@ -111,10 +139,15 @@ def test_lesson_runs_from_another_folder_and_writes_its_figures(run_lesson):
     for heading in ["The digit in grey", "Edge kernel", "A bank of edge detectors"]:
         assert f"\n{heading}\n" in process.stdout
     assert "num3.jpg: 28 rows x 28 columns, dtype uint8, values 0..255" in process.stdout
-    matrix_rows = [line for line in process.stdout.splitlines() if line.lstrip("[ ").split(" ")[0].isdigit()]
-    assert len(matrix_rows) >= 28
+    assert "Dark ink" not in process.stdout  # the shipped digit is light on dark already
+    lines = process.stdout.splitlines()
+    start = lines.index("00 (shown ..) is 0, black; 7f is 127, mid-grey; ff is 255, white.") + 1
+    shipped = image_lesson.load_grayscale(lessonkit.data_path("num3.jpg"))
+    assert read_hex_rows("\n".join(lines[start : start + 28])) == shipped.tolist()
+    assert max(len(line) for line in lines[start - 2 : start + 28]) <= 80
     assert "feature map: shape (28, 28)" in process.stdout
-    assert "an array of shape (4, 28, 28)" in process.stdout
+    assert "maps make an array of shape (28, 28, 4): four channels, one per detector." in process.stdout
+    assert "of one image is (1, 28, 28, 4), the input a next Conv2D layer reads." in process.stdout
     assert sorted(path.name for path in out.iterdir()) == sorted(FIGURES)
 
 
@@ -124,15 +157,47 @@ def test_big_picture_prints_a_shrunk_view(tmp_path, capsys):
     assert digit.main(["--image", str(path), "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
     assert "Shrunk to 14 x 28 by averaging blocks of pixels" in printed
-    assert "an array of shape (4, 56, 112)" in printed
+    assert "\n" + ("5a" * 28 + "\n") * 14 + "\n" in printed
+    assert "an array of shape (56, 112, 4)" in printed
 
 
 def test_one_pixel_picture_runs_through(tmp_path, capsys):
     path = tmp_path / "dot.png"
-    Image.new("L", (1, 1), 255).save(path)
+    Image.new("L", (1, 1), 90).save(path)
     assert digit.main(["--image", str(path), "--out", str(tmp_path / "out")]) == 0
-    assert "[[255]]" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "\n5a\n" in printed
+    assert printed.count("0 everywhere: no such edge") == 4
+    assert "strongest at" not in printed
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(FIGURES)
+
+
+def test_dark_pen_on_white_paper_is_inverted_to_a_light_stroke_on_black(tmp_path, capsys):
+    paper = np.full((28, 28), 240, dtype=np.uint8)
+    paper[4:24, 12:15] = 20  # a dark vertical stroke, 3 pixels wide
+    path = tmp_path / "pen.png"
+    Image.fromarray(paper).save(path)
+    assert digit.main(["--image", str(path), "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "pen.png: 28 rows x 28 columns, dtype uint8, values 20..240" in printed
+    assert "Dark ink on a light ground (median grey level above 127), so inverted as MNIST" in printed
+    assert "a light stroke on a dark ground, values 15..235." in printed
+    assert "0f" * 12 + "ebebeb" + "0f" * 13 in printed  # a stroke row: 255 - 240 = 15, 255 - 20 = 235
+    # The stroke is now the bright part: the edge kernel is negative on it, as the lesson says.
+    edges = image_lesson.convolve(255 - paper, image_lesson.EDGE_KERNEL)
+    assert edges[10, 12] < 0 and edges[10, 11] > 0
+    assert f"min {edges.min():.4g}, max {edges.max():.4g}" in printed
+
+
+def test_light_digit_on_a_dark_ground_is_not_inverted(tmp_path, capsys):
+    ground = np.full((28, 28), 10, dtype=np.uint8)
+    ground[4:24, 12:15] = 230
+    path = tmp_path / "chalk.png"
+    Image.fromarray(ground).save(path)
+    assert digit.main(["--image", str(path), "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "Dark ink" not in printed
+    assert "0a" * 12 + "e6e6e6" + "0a" * 13 in printed
 
 
 def test_figures_are_identical_from_one_run_to_the_next(tmp_path, capsys):
@@ -152,12 +217,3 @@ def test_bad_picture_on_the_command_line_exits_2_and_writes_nothing(tmp_path, ca
     assert str(path) in process.stderr and reason in process.stderr
     assert "Traceback" not in process.stderr
     assert not out.exists()
-
-
-def test_out_folder_under_a_regular_file_is_refused(tmp_path):
-    blocker = tmp_path / "a file"
-    blocker.write_text("x")
-    process = run_script("4_digit.py", "--out", blocker / "figs", cwd=tmp_path)
-    assert process.returncode == 2
-    assert process.stderr.startswith("error: cannot create the output folder")
-    assert str(blocker / "figs") in process.stderr and "Traceback" not in process.stderr

@@ -144,22 +144,24 @@ def step_equation(x, h, n, show_terms=True):
 def sliding_picture(x, h):
     """Draw, as text, the flipped kernel h, shape (M,), under x, shape (N,), padded with
     M - 1 zeros on each side: the first line is the padded signal, then one line per
-    step n of the slide. Returns the lines.
+    step n of the slide, labelled with n, holding the values of h in reverse order.
+    Returns the lines.
 
     >>> for line in sliding_picture(np.array([3, 4]), np.array([2, 1])):
     ...     print(line)
-    x padded:   0  3  4  0
-    n = 0:      1  2
-    n = 1:         1  2
-    n = 2:            1  2
+    x padded:           0  3  4  0
+    n = 0, h flipped:   1  2
+    n = 1, h flipped:      1  2
+    n = 2, h flipped:         1  2
     """
     padded = pad_with_zeros(x, len(h))
+    steps = len(padded) - len(h) + 1
     width = max(len(str(v)) for v in np.concatenate([padded, h])) + 2
+    labels = ["x padded:"] + [f"n = {n}, h flipped:" for n in range(steps)]
+    label_width = max(len(label) for label in labels) + 1
     flipped = "".join(str(v).rjust(width) for v in h[::-1])
-    lines = ["x padded:".ljust(10) + "".join(str(v).rjust(width) for v in padded)]
-    for n in range(len(padded) - len(h) + 1):
-        lines.append(f"n = {n}:".ljust(10) + " " * (width * n) + flipped)
-    return lines
+    rows = ["".join(str(v).rjust(width) for v in padded)] + [" " * (width * n) + flipped for n in range(steps)]
+    return [label.ljust(label_width) + row for label, row in zip(labels, rows)]
 
 
 def draw_cells(ax, left, row, values, style, label=None):
@@ -238,10 +240,11 @@ def sliding_figure(x, h):
         for i, value in enumerate(padded):
             style = SIGNAL_STYLE if M - 1 <= i < M - 1 + len(x) else PADDING_STYLE
             draw_cells(ax, i, top, [value], style)
-        ax.text(-1.7, top - 0.4, f"n = {n}", ha="right", va="center", fontsize=11)
+        ax.text(-0.4, top - 0.4, f"n = {n}:  x padded", ha="right", va="center", fontsize=11)
+        ax.text(-0.4, top - 1.25, "h flipped", ha="right", va="center", fontsize=11)
         draw_cells(ax, n, top - 0.85, h[::-1], KERNEL_STYLE)
         ax.text(len(padded) + 0.5, top - 0.85, step_equation(x, h, n, show_terms=False), va="center", fontsize=11)
-    ax.set_xlim(-2.5, len(padded) + 8)
+    ax.set_xlim(-3.5, len(padded) + 8)
     ax.set_ylim(0.2, 2 * steps + 0.3)
     ax.set_axis_off()
     ax.set_title(f"Sliding the flipped kernel {h[::-1]} along x = {x}, padded with zeros (hatched)", fontsize=12)
@@ -254,7 +257,9 @@ def by_hand(x, h):
     picture = sliding_picture(x, h)
     print("y[n] = sum over k of x[k] * h[n - k]")
     print(f"x = {x}, h = {h}")
-    print(f"Flip h to {h[::-1]} and slide it along x, padded with M - 1 = {len(h) - 1} zeros on each side.")
+    reversed_taps = " ".join(f"h[{k}]" for k in range(len(h) - 1, -1, -1))
+    print(f"Flip h to {h[::-1]} (that is {reversed_taps}) and slide it along x, padded with")
+    print(f"M - 1 = {len(h) - 1} zeros on each side.")
     print("At each step n, multiply the values that line up and add the products:")
     print()
     print(f"  {picture[0]}")

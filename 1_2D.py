@@ -5,13 +5,13 @@ over the image I, multiply the values that overlap and add them up:
 
     I'(x, y) = sum over u, v of I(x - u, y - v) * g(u, v)
 
-The lesson works the example of the older course both ways, with our own
-convolve2d and with scipy.signal.convolve2d, compares the three output sizes, shows
-where 'same' puts the centre of an even-sized kernel, how SciPy pads the image at
-its border (fill, wrap, symm), and computes the same convolution a third way, with
-Fourier transforms (the convolution theorem). It ends with the classic picture of
-an image filter: a 3x3 kernel sliding over a small binary image, drawn as a figure
-and as an animation.
+The lesson starts with the classic picture of an image filter: a 3x3 kernel sliding
+over a small binary image, drawn as a figure and as an animation. Then it works the
+example of the older course both ways, with our own convolve2d and with
+scipy.signal.convolve2d, compares the three output sizes, shows where 'same' puts
+the centre of an even-sized kernel, how SciPy pads the image at its border (fill,
+wrap, symm), and computes the same convolution a third way, with Fourier
+transforms (the convolution theorem).
 """
 
 import matplotlib.pyplot as plt
@@ -357,13 +357,43 @@ def even_kernel_centres(x, g):
           f"{np.array_equal(ours_corr, cases[2][1])}")
 
 
-def same_padding(kernel_shape):
-    """How many cells 'same' convolution needs around the image for an (h, w) kernel:
+def longer_kernel_same(x, h):
+    """Print where 'same' lands when the kernel h, shape (M,), is longer than the signal
+    x, shape (N,). NumPy's 'same' has max(N, M) values: np.convolve swaps the two inputs
+    and starts at (min(N, M) - 1) // 2 of 'full', np.correlate starts at min(N, M) // 2.
+    SciPy's convolve2d keeps the shape of its first input, (1, N), and starts at
+    (M - 1) // 2, its rule for any kernel."""
+    N, M = len(x), len(h)
+    length = max(N, M)
+    conv_full = convolve2d([x], [h], "full")[0]
+    corr_full = correlate2d([x], [h], "full")[0]
+    numpy_conv, numpy_corr = (min(N, M) - 1) // 2, min(N, M) // 2
+    scipy_conv = (M - 1) // 2
+    scipy_same = signal.convolve2d([x], [h], "same")[0]
+    cases = [
+        ("np.convolve", np.convolve(x, h, "same"), conv_full, numpy_conv, length,
+         f"(min(N, M) - 1) // 2 = ({min(N, M)} - 1) // 2 = {numpy_conv}"),
+        ("np.correlate", np.correlate(x, h, "same"), corr_full, numpy_corr, length,
+         f"min(N, M) // 2 = {min(N, M)} // 2 = {numpy_corr}"),
+        ("scipy convolve2d", scipy_same, conv_full, scipy_conv, N, f"(M - 1) // 2 = ({M} - 1) // 2 = {scipy_conv}"),
+    ]
+    print(f"x = {x} (N = {N}), h = {h} (M = {M})")
+    print(f"full convolution:  {conv_full}")
+    print(f"full correlation:  {corr_full}")
+    for name, same, full, start, size, why in cases:
+        matches = np.array_equal(same, full[start : start + size])
+        print(f"  {name + ' same:':24}{str(same):16} = full[{start}:{start + size}]: {matches}; start {why}")
+    print(f"  ours == scipy (convolve2d): {np.array_equal(convolve2d([x], [h], 'same')[0], scipy_same)}")
+
+
+def convolve2d_same_padding(kernel_shape):
+    """How many cells convolve2d's 'same' needs around the image for an (h, w) kernel:
     ((above, below), (left, right)), as np.pad takes them. Each output pixel of
     convolve2d's 'same' uses the image from h // 2 rows above it to (h - 1) // 2 rows
-    below it (see window_start), and likewise from w // 2 columns left to (w - 1) // 2 right.
+    below it (see window_start), and likewise from w // 2 columns left to (w - 1) // 2 right:
+    an odd extra zero goes above and left (TensorFlow's SAME puts it below and right).
 
-    >>> same_padding((3, 2))
+    >>> convolve2d_same_padding((3, 2))
     ((1, 1), (1, 0))
     """
     h, w = kernel_shape
@@ -373,7 +403,7 @@ def same_padding(kernel_shape):
 def boundary_check(image, kernel):
     """Print scipy.signal.convolve2d(image, kernel, 'same', boundary=b), shape (H, W), for
     each boundary b, next to our 'valid' convolution of the image padded the same way."""
-    pad = same_padding(kernel.shape)
+    pad = convolve2d_same_padding(kernel.shape)
     print(f"I =\n{indented(image)}\ng =\n{indented(kernel)}")
     for boundary, numpy_mode in BOUNDARIES.items():
         theirs = signal.convolve2d(image, kernel, "same", boundary=boundary)
@@ -394,7 +424,7 @@ def draw_grid(ax, values, colours, left=0, top=0, text_colours="black", fontsize
     cells = np.empty(shape, dtype=object)
     texts = np.empty(shape, dtype=object)
     for (r, c), value in np.ndenumerate(np.asarray(values)):
-        cells[r, c] = ax.add_patch(
+        cells[r, c] = ax.add_artist(
             Rectangle((left + c, top + r), 1, 1, facecolor=colours[r, c], edgecolor="#555555", linewidth=1)
         )
         texts[r, c] = ax.text(
@@ -424,14 +454,15 @@ def boundaries_figure(image, kernel_shape):
     `kernel_shape`, the way SciPy's boundary options fill, wrap and symm pad it; the
     image itself is outlined."""
     H, W = image.shape
-    pad = same_padding(kernel_shape)
+    pad = convolve2d_same_padding(kernel_shape)
     top, left = pad[0][0], pad[1][0]
     explanations = {
         "fill": "zeros all round",
         "wrap": "the opposite edge comes round",
         "symm": "the edge mirrored",
     }
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4.6), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.6))
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.86, wspace=0.06)
     for ax, (boundary, numpy_mode) in zip(axes, BOUNDARIES.items()):
         padded = np.pad(image, pad, mode=numpy_mode)
         inside = np.zeros(padded.shape, dtype=bool)
@@ -491,10 +522,28 @@ def feature_map_figure(image, kernel, feature_map):
     return fig
 
 
-def pixels(fig):
-    """What the canvas of the matplotlib figure `fig` holds now, as a PIL image in RGB."""
-    width, height = fig.canvas.get_width_height()
-    return Image.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+def rgb_pixels(fig):
+    """What the canvas of the matplotlib figure `fig` holds now, as an array of shape
+    (height, width, 3), dtype uint8."""
+    return np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
+
+
+def to_shared_palette(pictures):
+    """PIL images in palette mode, one per picture of shape (height, width, 3), all with
+    one palette of at most 256 colours chosen for all of them together.
+
+    A GIF holds at most 256 colours per frame. Choosing them once, for the pictures
+    stacked into one tall image, is much quicker than letting the GIF writer choose
+    them frame by frame, and keeps each colour the same from frame to frame.
+
+    >>> frames = to_shared_palette([np.zeros((2, 3, 3), np.uint8), np.full((2, 3, 3), 255, np.uint8)])
+    >>> [(frame.mode, frame.size) for frame in frames]
+    [('P', (3, 2)), ('P', (3, 2))]
+    """
+    height, width, _ = pictures[0].shape
+    stacked = Image.fromarray(np.concatenate(pictures))
+    indexed = stacked.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    return [indexed.crop((0, k * height, width, (k + 1) * height)) for k in range(len(pictures))]
 
 
 def sum_lines(products):
@@ -512,11 +561,12 @@ def sum_lines(products):
 def sliding_frames(image, kernel):
     """The kernel, shape (h, w), sliding over the binary `image`, shape (H, W), one
     frame per cell of the 'valid' feature map, in reading order, as PIL images of one
-    size: the window on the image with the kernel's weights, the element-wise products
-    and their sum, and the feature map filled in up to that cell.
+    size and one palette: the window on the image with the kernel's weights, the
+    element-wise products and their sum, and the feature map filled in up to that cell.
 
-    The parts that stay put are drawn once; for each frame only the moving parts are
-    drawn again on top of them (matplotlib's "blitting")."""
+    The parts that stay put are drawn once and kept as a background; each step adds
+    its feature-map cell to that background and draws only the moving parts on top
+    (matplotlib's "blitting")."""
     H, W = image.shape
     h, w = kernel.shape
     feature_map = correlate2d(image, kernel, "valid")
@@ -542,14 +592,17 @@ def sliding_frames(image, kernel):
                      bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5}))
         for (u, v), weight in np.ndenumerate(kernel)
     ]
-    moving = [*map_cells.flat, *map_texts.flat, current, window, *(text for _, _, text in weights),
-              *product_texts.flat, total, title]
+    moving = [current, window, *(text for _, _, text in weights), *product_texts.flat, total, title]
     for artist in moving:
         artist.set_animated(True)
     fig.canvas.draw()
-    background = fig.canvas.copy_from_bbox(fig.bbox)
-    frames = []
+    pictures = []
     for (r, c), value in np.ndenumerate(feature_map):
+        map_cells[r, c].set_facecolor(OUTPUT_COLOUR)
+        map_texts[r, c].set_text(str(value))
+        ax.draw_artist(map_cells[r, c])
+        ax.draw_artist(map_texts[r, c])
+        background = fig.canvas.copy_from_bbox(fig.bbox)
         products = image[r : r + h, c : c + w] * kernel
         window.set_xy((c, r))
         for u, v, text in weights:
@@ -557,16 +610,14 @@ def sliding_frames(image, kernel):
         for (u, v), product in np.ndenumerate(products):
             product_texts[u, v].set_text(str(product))
         total.set_text(sum_lines(products))
-        map_texts[r, c].set_text(str(value))
-        map_cells[r, c].set_facecolor(OUTPUT_COLOUR)
         current.set_xy((map_left + c, r))
-        title.set_text(f"Step {len(frames) + 1} of {feature_map.size}: the window at row {r}, column {c} gives {value}")
-        fig.canvas.restore_region(background)
+        title.set_text(f"Step {len(pictures) + 1} of {feature_map.size}: the window at row {r}, column {c} gives {value}")
         for artist in moving:
             ax.draw_artist(artist)
-        frames.append(pixels(fig))
+        pictures.append(rgb_pixels(fig))
+        fig.canvas.restore_region(background)
     plt.close(fig)
-    return frames
+    return to_shared_palette(pictures)
 
 
 @lessonkit.lesson_main
@@ -574,9 +625,26 @@ def main(argv=None):
     args = lessonkit.parse_args(__doc__, argv)
     figures = lessonkit.Figures(args)
 
+    lessonkit.heading("An image filter")
+    binary = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]])
+    kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
+    feature_map = convolve2d(binary, kernel, "valid")
+    print(f"A binary image (1 white, 0 black):\n{indented(binary)}")
+    print(f"kernel:\n{indented(kernel)}")
+    print(f"feature map, {rule(binary.shape, kernel.shape, 'valid')}:\n{indented(feature_map)}")
+    print(f"  == scipy: {np.array_equal(feature_map, signal.convolve2d(binary, kernel, 'valid'))}")
+    print("This kernel is the same flipped, so convolution and correlation agree here: "
+          f"{np.array_equal(feature_map, correlate2d(binary, kernel, 'valid'))}")
+    best = feature_map.max()
+    print("Each value counts the white pixels under the kernel's five 1s, an X shape: 5 would be a")
+    print(f"perfect match; the best here is {best}, at {np.sum(feature_map == best)} of the {feature_map.size} places.")
+    figures.add("2d_feature_map", feature_map_figure(binary, kernel, feature_map))
+    figures.add_animation("2d_sliding", sliding_frames(binary, kernel), frame_ms=900)
+
     lessonkit.heading("The formula")
     print("I'(x, y) = sum over u, v of I(x - u, y - v) * g(u, v)")
-    print("x, y pick a pixel of the output I'; u, v run over the kernel g. As in 1-D, g is flipped")
+    print("x, y pick a pixel of the output I': x is its row and y its column, in NumPy's row-first")
+    print("order, so I(x, y) is I[x, y]. u, v run over the kernel g the same way. As in 1-D, g is flipped")
     print("(left-right and up-down), slid over the image I, and at each place the overlapping values")
     print("are multiplied and added up. Beyond the edge of I the values count as 0.")
 
@@ -595,15 +663,18 @@ def main(argv=None):
     lessonkit.heading("Where 'same' centres an even kernel")
     print("'same' keeps an H x W window of 'full'. SciPy's convolve2d starts it at ((h-1)//2, (w-1)//2),")
     print("correlate2d at (h//2, w//2): the same for an odd kernel, one pixel apart for an even one.")
-    print("NumPy's np.convolve and np.correlate both start at (M-1)//2, like convolve2d, so np.correlate's")
-    print("'same' sits one place left of correlate2d's. (NumPy also makes 'same' as long as the longer")
-    print("input, while SciPy keeps the shape of the first.) With a two-tap kernel:")
+    print("NumPy's np.convolve and np.correlate, with a kernel of M taps no longer than the signal, both")
+    print("start at (M-1)//2, like convolve2d, so np.correlate's 'same' sits one place left of")
+    print("correlate2d's. With a two-tap kernel:")
     even_kernel_centres(np.array([[1, 2, 3, 4, 5]]), np.array([[1, 10]]))
     print("So correlate2d's same[j] = I[j]*1 + I[j+1]*10 reaches right of pixel j,")
     print("np.correlate's same[j] = I[j-1]*1 + I[j]*10 reaches left of it.")
-    x, g = np.array([1, 2]), np.array([1, 1, 1])
-    print(f"With x = {x} and a longer kernel {g}: np.convolve(x, g, 'same') = {np.convolve(x, g, 'same')},")
-    print(f"convolve2d([x], [g], 'same') = {convolve2d([x], [g], 'same')}, the shape of the first input.")
+    print()
+    print("A kernel longer than the signal changes NumPy's rule: its 'same' is as long as the longer")
+    print("input, and np.convolve swaps the two, so it starts at (min(N, M) - 1) // 2, not (M-1)//2;")
+    print("np.correlate starts at min(N, M) // 2. SciPy keeps the shape of the first input and its own")
+    print("rule. With the longer kernel of 0_1D.py:")
+    longer_kernel_same(np.array([6, 2]), np.array([1, 2, 5, 4]))
 
     lessonkit.heading("Boundaries: fill, wrap and symm")
     print("Near the edge the kernel hangs over the image; SciPy's `boundary` says what it finds there:")
@@ -638,22 +709,6 @@ def main(argv=None):
     seed = fft_convolve2d(image, np.array([[-1, 1], [2, 3]]), "full")
     print(f"On the example, fft_convolve2d(I, g, 'full') rounds back to the exact integers: "
           f"{np.array_equal(np.rint(seed), convolve2d(image, np.array([[-1, 1], [2, 3]])))}")
-
-    lessonkit.heading("An image filter")
-    binary = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]])
-    kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
-    feature_map = convolve2d(binary, kernel, "valid")
-    print(f"A binary image (1 white, 0 black):\n{indented(binary)}")
-    print(f"kernel:\n{indented(kernel)}")
-    print(f"feature map, {rule(binary.shape, kernel.shape, 'valid')}:\n{indented(feature_map)}")
-    print(f"  == scipy: {np.array_equal(feature_map, signal.convolve2d(binary, kernel, 'valid'))}")
-    print("This kernel is the same flipped, so convolution and correlation agree here: "
-          f"{np.array_equal(feature_map, correlate2d(binary, kernel, 'valid'))}")
-    best = feature_map.max()
-    print("Each value counts the white pixels under the kernel's five 1s, an X shape: 5 would be a")
-    print(f"perfect match; the best here is {best}, at {np.sum(feature_map == best)} of the {feature_map.size} places.")
-    figures.add("2d_feature_map", feature_map_figure(binary, kernel, feature_map))
-    figures.add_animation("2d_sliding", sliding_frames(binary, kernel), frame_ms=900)
 
     return figures.write()
 

@@ -287,11 +287,12 @@ def test_unreadable_file_is_refused(tmp_path, monkeypatch):
     assert str(path) in str(refused.value)
 
 
+@pytest.mark.parametrize("script", ["3_image.py", "4_digit.py"])
 @pytest.mark.parametrize("case", BAD_INPUTS)
-def test_bad_picture_on_the_command_line_exits_2_and_writes_nothing(tmp_path, case):
+def test_bad_picture_on_the_command_line_exits_2_and_writes_nothing(tmp_path, case, script):
     path, reason = make_bad_input(case, tmp_path)
     out = tmp_path / "figures"
-    process = run_script("3_image.py", "--image", path, "--out", out, cwd=tmp_path)
+    process = run_script(script, "--image", path, "--out", out, cwd=tmp_path)
     assert process.returncode == 2
     assert process.stderr.startswith("error: ")
     assert process.stderr.count("\n") == 1

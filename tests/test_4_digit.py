@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import lessonkit
-from conftest import BAD_INPUTS, ROOT, make_bad_input, run_script
+from conftest import ROOT
 
 digit = importlib.import_module("4_digit")
 image_lesson = importlib.import_module("3_image")
@@ -205,15 +205,3 @@ def test_figures_are_identical_from_one_run_to_the_next(tmp_path, capsys):
         assert digit.main(["--out", str(tmp_path / out)]) == 0
     for name in FIGURES:
         assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
-
-
-@pytest.mark.parametrize("case", BAD_INPUTS)
-def test_bad_picture_on_the_command_line_exits_2_and_writes_nothing(tmp_path, case):
-    path, reason = make_bad_input(case, tmp_path)
-    out = tmp_path / "figures"
-    process = run_script("4_digit.py", "--image", path, "--out", out, cwd=tmp_path)
-    assert process.returncode == 2
-    assert process.stderr.startswith("error: ") and process.stderr.count("\n") == 1
-    assert str(path) in process.stderr and reason in process.stderr
-    assert "Traceback" not in process.stderr
-    assert not out.exists()

@@ -595,9 +595,10 @@ def main(argv=None):
         where = f"from a {kernel_size}x{kernel_size} kernel up" if kernel_size else "at no measured kernel size"
         print(f"{side}x{side} image: {fft} beats {direct} {where}")
     for kernel_size, times in image_times.items():
-        size = crossover(grid.image_sizes, times["scipy.signal.convolve2d"], times["scipy.signal.fftconvolve"])
-        where = f"from a {size}x{size} image up" if size else "at no measured image size"
-        print(f"{kernel_size}x{kernel_size} kernel: scipy.signal.fftconvolve beats scipy.signal.convolve2d {where}")
+        direct, fft = times["scipy.signal.convolve2d"], times["scipy.signal.fftconvolve"]
+        faster = [f"{n}x{n}" for n, d, f in zip(grid.image_sizes, direct, fft) if d is None or f < d]
+        where = "at " + ", ".join(faster) if faster else "at no measured image size"
+        print(f"{kernel_size}x{kernel_size} kernel: scipy.signal.fftconvolve is faster than scipy.signal.convolve2d {where}")
 
     target_times = check_targets(grid)
     print_memory_floor(grid, *target_times[3])

@@ -83,16 +83,19 @@ def check_out_folder(out):
         raise LessonError(f"cannot write into {existing}, so not into the output folder {out}")
 
 
-def parse_args(description, argv=None, image=None):
+def parse_args(description, argv=None, image=None, flags=None):
     """Read the lesson's command line: ``[--out DIR] [--show]`` and, if `image` is given,
-    ``[--image PATH]`` with `image` as its default. A mistake, an empty path or an
+    ``[--image PATH]`` with `image` as its default; `flags` maps any further on/off
+    options to their help (argparse.SUPPRESS hides one). A mistake, an empty path or an
     output folder that cannot be created is a `LessonError`, before anything is printed.
 
     Without --show, matplotlib is switched to its file-only backend so that the lesson
     works with no display.
 
-    >>> parse_args("demo", ["--out", "/tmp/x"]).out
-    PosixPath('/tmp/x')
+    >>> parse_args("demo", ["--out", "some/folder"]).out
+    PosixPath('some/folder')
+    >>> parse_args("demo", ["--quick"], flags={"--quick": "a smaller run"}).quick
+    True
     """
     parser = _Parser(
         description=description,
@@ -118,6 +121,8 @@ def parse_args(description, argv=None, image=None):
         action="store_true",
         help="also open each figure in a window (needs a display)",
     )
+    for flag, help_text in (flags or {}).items():
+        parser.add_argument(flag, action="store_true", help=help_text)
     args = parser.parse_args(argv)
     check_out_folder(args.out)
     if not args.show:

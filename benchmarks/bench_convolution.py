@@ -527,37 +527,13 @@ def print_memory_floor(grid, ours_seconds, theirs_seconds):
         print("tighter implementation could still get closer to it.")
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose mistakes end the run as one line ``error: ...``."""
-
-    def error(self, message):
-        raise lessonkit.LessonError(f"{message} (see --help)")
-
-
-def parse_args(argv):
-    """Read ``[--out DIR] [--quick] [--show]``."""
-    parser = _Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=lessonkit.FIGURES_DIR,
-        metavar="DIR",
-        help="folder for the plots, created if needed (default: figures/ in the repository)",
-    )
-    parser.add_argument("--quick", action="store_true", help="a small grid that runs in under a minute")
-    parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--show", action="store_true", help="also open the plots in windows (needs a display)")
-    args = parser.parse_args(argv)
-    if not args.show:
-        import matplotlib
-
-        matplotlib.use("Agg")
-    return args
-
-
 @lessonkit.lesson_main
 def main(argv=None):
-    args = parse_args(argv)
+    args = lessonkit.parse_args(
+        __doc__,
+        argv,
+        flags={"--quick": "a small grid that runs in under a minute", "--smoke": argparse.SUPPRESS},
+    )
     grid = SMOKE if args.smoke else QUICK if args.quick else FULL
     figures = lessonkit.Figures(args)
 

@@ -14,14 +14,18 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def headless_env():
+    """This process's environment without a display or a chosen matplotlib backend."""
+    return {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "DISPLAY", "WAYLAND_DISPLAY")}
+
+
 def run_script(script, *args, cwd):
     """Run ``python ROOT/script args`` from the folder `cwd`, headless, and return
     the finished process (text stdout and stderr)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "DISPLAY", "WAYLAND_DISPLAY")}
     return subprocess.run(
         [sys.executable, str(ROOT / script), *map(str, args)],
         cwd=cwd,
-        env=env,
+        env=headless_env(),
         capture_output=True,
         text=True,
         timeout=300,

@@ -5,19 +5,14 @@ survives a reader closing the pipe early."""
 import doctest
 import hashlib
 import importlib
-import os
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT, run_script
+from conftest import ROOT, headless_env, run_script
 
 LESSONS = ["0_1D", "1_2D", "2_TensorFlow", "3_image", "4_digit"]
-
-
-def headless_env():
-    return {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "DISPLAY", "WAYLAND_DISPLAY")}
 
 
 def figure_fingerprints():

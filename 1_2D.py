@@ -1,17 +1,23 @@
 """Convolution in two dimensions, with SciPy.
 
-In two dimensions the kernel g is a small grid. Flip it in both directions, slide it
-over the image I, multiply the values that overlap and add them up:
+An image I has H rows and W columns; a kernel g has k_h rows and k_w columns. The
+convolution I ⊛ g flips g in both directions (left-right and up-down), slides it over
+I, multiplies the values that overlap and adds them up. For the output pixel in row i
+and column j:
 
-    I'(x, y) = sum over u, v of I(x - u, y - v) * g(u, v)
+    (I ⊛ g)[i, j] = Σ_u Σ_v I[i - u, j - v] · g[u, v]
 
-The lesson starts with the classic picture of an image filter: a 3x3 kernel sliding
-over a small binary image, drawn as a figure and as an animation. Then it works the
-example of the older course both ways, with our own convolve2d and with
-scipy.signal.convolve2d, compares the three output sizes, shows where 'same' puts
-the centre of an even-sized kernel, how SciPy pads the image at its border (fill,
-wrap, symm), and computes the same convolution a third way, with Fourier
-transforms (the convolution theorem).
+where u runs over the rows of g and v over its columns, and I counts as 0 beyond its
+edges (· is ordinary multiplication).
+
+The lesson starts with an image filter: a 3x3 kernel sliding over a small binary
+image, drawn as a figure and as an animation, and what its values measure. Then it
+convolves a 3x3 grey-level image with our own convolve2d and with
+scipy.signal.convolve2d, animates the flip of an asymmetric kernel, compares the
+three output sizes, shows where 'same' puts the centre of an even-sized kernel, how
+SciPy extends the image beyond its edge (fill, wrap, symm), and computes the same
+convolution a third way, with Fourier transforms (the convolution theorem). A last
+section collects the corner cases: NumPy's 'same' and kernels larger than the image.
 """
 
 import matplotlib.pyplot as plt
@@ -57,8 +63,9 @@ def result_dtype(image, kernel):
     """The dtype SciPy's convolve2d gives for `image` and `kernel`: their common type.
 
     Integers stay integers (exact, wrapping around on overflow as NumPy's do); a float
-    or complex input makes the result float or complex. SciPy has no convolve2d for
-    bool with bool, float16 or Python objects, so neither do we (ValueError).
+    or complex input makes the result float or complex. scipy.signal.convolve2d has
+    no version for bool with bool, for float16 or for Python objects, so convolve2d
+    and correlate2d refuse them too (ValueError); fft_convolve2d takes the first two.
 
     >>> result_dtype(np.array([[1]], dtype=np.uint8), np.array([[1]], dtype=np.int16))
     dtype('int16')
@@ -71,7 +78,9 @@ def result_dtype(image, kernel):
         raise ValueError(f"cannot convolve {image.dtype} with {kernel.dtype}") from None
     if dtype.kind in "iu" or dtype in SCIPY_FLOAT_TYPES:
         return dtype
-    raise ValueError(f"convolution of {image.dtype} with {kernel.dtype} is not supported (as in SciPy)")
+    raise ValueError(
+        f"scipy.signal.convolve2d has no version for {image.dtype} with {kernel.dtype}, and neither has this one"
+    )
 
 
 def larger_first(image, kernel):
@@ -98,46 +107,46 @@ def larger_first(image, kernel):
 
 
 def output_shape(image_shape, kernel_shape, mode):
-    """The shape of the convolution of an (H, W) image with an (h, w) kernel.
+    """The shape of the convolution of an (H, W) image with a (k_h, k_w) kernel.
 
-    'full' keeps every position where they overlap at all: (H + h - 1, W + w - 1).
-    'same' keeps the image's shape: (H, W).
+    'full' keeps every position where they overlap at all: (H + k_h - 1, W + k_w - 1).
+    'same' keeps the image's shape: (H, W), even for a kernel larger than the image.
     'valid' keeps the positions where the kernel lies wholly inside the image:
-    (H - h + 1, W - w + 1), with the image the larger input (see larger_first).
+    (H - k_h + 1, W - k_w + 1), with the image the larger input (see larger_first).
 
     >>> [output_shape((3, 3), (2, 2), mode) for mode in MODES]
     [(4, 4), (3, 3), (2, 2)]
     """
-    (H, W), (h, w) = image_shape, kernel_shape
+    (H, W), (k_h, k_w) = image_shape, kernel_shape
     if mode == "full":
-        return (H + h - 1, W + w - 1)
+        return (H + k_h - 1, W + k_w - 1)
     if mode == "same":
         return (H, W)
     if mode == "valid":
-        return (H - h + 1, W - w + 1)
+        return (H - k_h + 1, W - k_w + 1)
     raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
 
 
 def window_start(kernel_shape, mode, flipped):
     """Where the output of `mode` starts inside the 'full' output, (row, column), for a
-    kernel of shape (h, w); `flipped` is True for convolution, False for correlation.
+    kernel of shape (k_h, k_w); `flipped` is True for convolution, False for correlation.
 
-    'full' starts at (0, 0) and 'valid' at (h - 1, w - 1). 'same' keeps the centre of
-    'full': SciPy starts it at ((h - 1) // 2, (w - 1) // 2) for convolve2d and at
-    (h // 2, w // 2) for correlate2d. The two agree for an odd kernel; for an even
-    one, which has no middle tap, they are one pixel apart.
+    'full' starts at (0, 0) and 'valid' at (k_h - 1, k_w - 1). 'same' keeps the centre
+    of 'full': SciPy starts it at ((k_h - 1) // 2, (k_w - 1) // 2) for convolve2d and
+    at (k_h // 2, k_w // 2) for correlate2d. The two agree for an odd kernel; for an
+    even one, which has no middle tap, they are one pixel apart.
 
     >>> window_start((2, 3), "same", flipped=True), window_start((2, 3), "same", flipped=False)
     ((0, 1), (1, 1))
     """
-    h, w = kernel_shape
+    k_h, k_w = kernel_shape
     if mode == "full":
         return (0, 0)
     if mode == "valid":
-        return (h - 1, w - 1)
+        return (k_h - 1, k_w - 1)
     if flipped:
-        return ((h - 1) // 2, (w - 1) // 2)
-    return (h // 2, w // 2)
+        return ((k_h - 1) // 2, (k_w - 1) // 2)
+    return (k_h // 2, k_w // 2)
 
 
 def overlap(shift, image_length, output_length):
@@ -153,12 +162,12 @@ def overlap(shift, image_length, output_length):
 
 
 def sliding_sum(image, kernel, start, shape):
-    """Slide `kernel`, shape (h, w), over `image`, shape (H, W), without flipping it,
-    multiply and add: the part of the 'full' cross-correlation, shape `shape`, whose
-    top-left corner is at `start` = (row, column) of 'full'. Outside the image the
-    values are 0.
+    """Slide `kernel`, shape (k_h, k_w), over `image`, shape (H, W), without flipping
+    it, multiply and add: the part of the 'full' cross-correlation, shape `shape`,
+    whose top-left corner is at `start` = (row, column) of 'full'. Outside the image
+    the values are 0.
 
-    out[i, j] = sum over u, v of kernel[u, v] * image[i + row + u - (h - 1), j + column + v - (w - 1)]
+    out[i, j] = Σ_u Σ_v kernel[u, v] · image[i + row + u - (k_h - 1), j + column + v - (k_w - 1)]
 
     Instead of a loop over the output pixels there is a loop over the kernel's taps:
     each tap (u, v) adds the image, shifted and scaled by kernel[u, v], to the part of
@@ -170,46 +179,57 @@ def sliding_sum(image, kernel, start, shape):
     >>> sliding_sum(np.array([[1, 2, 3]]), np.array([[1, 10]]), (0, 0), (1, 4))
     array([[10, 21, 32,  3]])
     """
-    (H, W), (h, w) = image.shape, kernel.shape
+    (H, W), (k_h, k_w) = image.shape, kernel.shape
     out = np.zeros(shape, dtype=image.dtype)
     band_rows = max(1, BAND_BYTES // (shape[1] * out.itemsize))
     for top in range(0, shape[0], band_rows):
         band = out[top : top + band_rows]
         for (u, v), weight in np.ndenumerate(kernel):
-            rows, image_rows = overlap(start[0] + top + u - (h - 1), H, len(band))
-            columns, image_columns = overlap(start[1] + v - (w - 1), W, shape[1])
+            rows, image_rows = overlap(start[0] + top + u - (k_h - 1), H, len(band))
+            columns, image_columns = overlap(start[1] + v - (k_w - 1), W, shape[1])
             band[rows, columns] += weight * image[image_rows, image_columns]
     return out
 
 
-def prepare(image, kernel, mode):
-    """Check the inputs of a 2-D convolution or correlation and bring them to their
-    common dtype: returns (image, kernel, swapped), both 2-D arrays, where `swapped`
-    says that 'valid' put the kernel first because it is the larger (see larger_first).
+def check_inputs(image, kernel, mode):
+    """Both inputs as 2-D arrays, after checking them and the mode (ValueError if not
+    fit); 'valid' puts the larger first. Returns (image, kernel, swapped), where
+    `swapped` says that the kernel was the larger and went first (see larger_first).
 
-    >>> prepare([[1, 2]], [[0.5]], "same")[0]
-    array([[1., 2.]])
+    >>> [a.shape for a in check_inputs([[1, 2]], [[1], [2]], "full")[:2]]
+    [(1, 2), (2, 1)]
     """
     image = as_matrix(image, "image")
     kernel = as_matrix(kernel, "kernel")
     output_shape(image.shape, kernel.shape, mode)  # raises ValueError for an unknown mode
-    dtype = result_dtype(image, kernel)
-    swapped = False
     if mode == "valid":
-        image, kernel, swapped = larger_first(image, kernel)
+        return larger_first(image, kernel)
+    return image, kernel, False
+
+
+def prepare(image, kernel, mode):
+    """Check the inputs of a 2-D convolution or correlation and bring them to their
+    common dtype, that of SciPy's convolve2d (see result_dtype): returns
+    (image, kernel, swapped), as check_inputs does.
+
+    >>> prepare([[1, 2]], [[0.5]], "same")[0]
+    array([[1., 2.]])
+    """
+    image, kernel, swapped = check_inputs(image, kernel, mode)
+    dtype = result_dtype(image, kernel)
     return image.astype(dtype, copy=False), kernel.astype(dtype, copy=False), swapped
 
 
 def convolve2d(image, kernel, mode="full"):
-    """Convolve `image`, shape (H, W), with `kernel`, shape (h, w):
+    """Convolve `image`, shape (H, W), with `kernel`, shape (k_h, k_w): I ⊛ g, with
 
-    I'(x, y) = sum over u, v of I(x - u, y - v) * g(u, v)
+    (I ⊛ g)[i, j] = Σ_u Σ_v I[i - u, j - v] · g[u, v]
 
     Flipping the kernel in both directions turns this into a sliding sum of products
     (sliding_sum). The output shape follows `mode` (see output_shape); the values and
     dtype are those of scipy.signal.convolve2d(image, kernel, mode), which pads with
     zeros: integers stay exact integers. In 'valid' mode the larger input goes first,
-    as x * y = y * x.
+    as I ⊛ g = g ⊛ I.
 
     >>> convolve2d([[255, 7, 3], [212, 240, 4], [218, 216, 230]], [[-1, 1]], "valid")
     array([[248,   4],
@@ -223,9 +243,9 @@ def convolve2d(image, kernel, mode="full"):
 
 
 def correlate2d(image, kernel, mode="full"):
-    """Cross-correlate `image`, shape (H, W), with `kernel`, shape (h, w): the same
-    sliding sum as convolve2d without flipping the kernel (complex kernels are
-    conjugated). Values and dtype are those of scipy.signal.correlate2d.
+    """Cross-correlate `image`, shape (H, W), with `kernel`, shape (k_h, k_w): I ⋆ g,
+    the same sliding sum as convolve2d without flipping the kernel (complex kernels
+    are conjugated). Values and dtype are those of scipy.signal.correlate2d.
 
     When 'valid' finds the kernel larger than the image, SciPy slides the (conjugated)
     image over the kernel and turns the result around; so do we.
@@ -259,26 +279,55 @@ def next_fast_length(n):
         m += 1
 
 
-def fft_convolve2d(image, kernel, mode="full"):
-    """Convolve `image`, shape (H, W), with `kernel`, shape (h, w), through the
-    convolution theorem: the spectrum of a convolution is the product of the spectra.
+def transform_dtype(image, kernel):
+    """The dtype the FFT computes in, and so the dtype of fft_convolve2d's result: the
+    one scipy.signal.fftconvolve gives. Each input is brought to a type the FFT works
+    in - bool and integers to float64, float16 to float32, other floats and complex
+    numbers as they are - and the result is the common type of the two.
 
-    Both are padded with zeros to at least (H + h - 1, W + w - 1), rounded up to fast
-    transform lengths, so that the circular convolution the transform computes has no
-    wrap-around; then transform (rfft2 for real input), multiply, transform back and
-    keep the window of `mode`, as convolve2d does. The result is float64 (complex128
-    for complex input), equal to convolve2d's up to rounding.
+    >>> transform_dtype(np.ones((1, 1), np.float16), np.ones((1, 1), np.float32))
+    dtype('float32')
+    >>> transform_dtype(np.ones((1, 1), bool), np.ones((1, 1), np.float16))
+    dtype('float64')
+    """
+
+    def fft_type(dtype):
+        if dtype.kind in "biu":
+            return np.dtype(np.float64)
+        if dtype == np.float16:
+            return np.dtype(np.float32)
+        if dtype.kind in "fc":
+            return dtype
+        raise ValueError(f"the Fourier transform needs numbers, got {dtype}")
+
+    return np.result_type(fft_type(image.dtype), fft_type(kernel.dtype))
+
+
+def fft_convolve2d(image, kernel, mode="full"):
+    """Convolve `image`, shape (H, W), with `kernel`, shape (k_h, k_w), through the
+    convolution theorem: F(I ⊛ g) = F(I) ⊙ F(g), where F is the Fourier transform and
+    ⊙ the element-wise product.
+
+    Both are padded with zeros to at least (H + k_h - 1, W + k_w - 1), rounded up to
+    fast transform lengths, so that the circular convolution the transform computes
+    has no wrap-around; then transform (rfft2 for real input), multiply, transform
+    back and keep the window of `mode`, as convolve2d does. Like
+    scipy.signal.fftconvolve it takes bool and float16 too, and the dtype is the one
+    fftconvolve gives (see transform_dtype); the values equal convolve2d's up to
+    rounding. (Where an input has length 1 along both axes, fftconvolve skips the
+    transform and simply multiplies, in the inputs' own dtype; this one always
+    transforms.)
 
     >>> fft_convolve2d([[1, 2], [3, 4]], [[1, 1]]).round(6)
     array([[1., 3., 2.],
            [3., 7., 4.]])
     """
-    image, kernel, _ = prepare(image, kernel, mode)
-    dtype = np.result_type(image, np.float64)
+    image, kernel, _ = check_inputs(image, kernel, mode)
+    dtype = transform_dtype(image, kernel)
     image, kernel = image.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
     full_shape = output_shape(image.shape, kernel.shape, "full")
     fast_shape = tuple(next_fast_length(n) for n in full_shape)
-    if np.iscomplexobj(image):
+    if dtype.kind == "c":
         spectrum = np.fft.fft2(image, fast_shape) * np.fft.fft2(kernel, fast_shape)
         full = np.fft.ifft2(spectrum)
     else:
@@ -286,21 +335,21 @@ def fft_convolve2d(image, kernel, mode="full"):
         full = np.fft.irfft2(spectrum, fast_shape)
     row, column = window_start(kernel.shape, mode, flipped=True)
     rows, columns = output_shape(image.shape, kernel.shape, mode)
-    return full[row : row + rows, column : column + columns]
+    return full[row : row + rows, column : column + columns].astype(dtype, copy=False)
 
 
 def rule(image_shape, kernel_shape, mode):
     """The output-shape rule of `mode` written out with the numbers of an (H, W) image
-    and an (h, w) kernel.
+    and a (k_h, k_w) kernel.
 
     >>> rule((3, 3), (1, 2), "valid")
-    'valid: (H - h + 1, W - w + 1) = (3 - 1 + 1, 3 - 2 + 1) = (3, 2)'
+    'valid: (H - k_h + 1, W - k_w + 1) = (3 - 1 + 1, 3 - 2 + 1) = (3, 2)'
     """
-    (H, W), (h, w) = image_shape, kernel_shape
+    (H, W), (k_h, k_w) = image_shape, kernel_shape
     formulas = {
-        "full": ("(H + h - 1, W + w - 1)", f"({H} + {h} - 1, {W} + {w} - 1)"),
+        "full": ("(H + k_h - 1, W + k_w - 1)", f"({H} + {k_h} - 1, {W} + {k_w} - 1)"),
         "same": ("(H, W)", None),
-        "valid": ("(H - h + 1, W - w + 1)", f"({H} - {h} + 1, {W} - {w} + 1)"),
+        "valid": ("(H - k_h + 1, W - k_w + 1)", f"({H} - {k_h} + 1, {W} - {k_w} + 1)"),
     }
     symbols, numbers = formulas[mode]
     shape = output_shape(image_shape, kernel_shape, mode)
@@ -321,7 +370,7 @@ def indented(array, prefix="    "):
 
 def both_ways(image, kernel, modes):
     """Print, for each of `modes`, the shape rule and the convolution of `image`, shape
-    (H, W), with `kernel`, shape (h, w), by SciPy and by us, and whether they agree."""
+    (H, W), with `kernel`, shape (k_h, k_w), by SciPy and by us, and whether they agree."""
     print(f"g =\n{indented(kernel)}")
     for mode in modes:
         ours = convolve2d(image, kernel, mode)
@@ -332,29 +381,48 @@ def both_ways(image, kernel, modes):
         print(f"  ours == scipy: {np.array_equal(ours, theirs) and ours.dtype == theirs.dtype}")
 
 
-def even_kernel_centres(x, g):
-    """Print where 'same' lands for the even 1-row kernel `g`, shape (1, 2), on the 1-row
-    image `x`, shape (1, N): SciPy's convolve2d and correlate2d and NumPy's
-    np.convolve and np.correlate, each as a window of its own 'full' output."""
-    N, h = x.shape[1], g.shape[1]
-    conv_full = signal.convolve2d(x, g, "full")[0]
-    corr_full = signal.correlate2d(x, g, "full")[0]
-    conv_start, corr_start = (h - 1) // 2, h // 2
-    cases = [
-        ("scipy convolve2d", signal.convolve2d(x, g, "same")[0], conv_full, conv_start),
-        ("np.convolve", np.convolve(x[0], g[0], "same"), conv_full, conv_start),
-        ("scipy correlate2d", signal.correlate2d(x, g, "same")[0], corr_full, corr_start),
-        ("np.correlate", np.correlate(x[0], g[0], "same"), corr_full, conv_start),
-    ]
-    print(f"I = {x}, g = {g}")
+def window_check(name, same, full, start):
+    """One line: `name`, its 'same' output `same`, shape (N,), and whether it is the
+    window of `full` that starts at `start`.
+
+    >>> window_check("demo", np.array([2, 3]), np.array([1, 2, 3]), 1)
+    '  demo same:              [2 3]                  = full[1:3]: True'
+    """
+    matches = np.array_equal(same, full[start : start + len(same)])
+    return f"  {name + ' same:':24}{str(same):22} = full[{start}:{start + len(same)}]: {matches}"
+
+
+def even_kernel_centres(image, kernel):
+    """Print where 'same' lands for the even 1-row `kernel`, shape (1, k_w), on the 1-row
+    `image`, shape (1, W): SciPy's convolve2d and correlate2d, each as a window of its
+    own 'full' output, and whether ours agree."""
+    k_w = kernel.shape[1]
+    conv_full = signal.convolve2d(image, kernel, "full")[0]
+    corr_full = signal.correlate2d(image, kernel, "full")[0]
+    conv_same = signal.convolve2d(image, kernel, "same")[0]
+    corr_same = signal.correlate2d(image, kernel, "same")[0]
+    print(f"I = {image}, g = {kernel}")
     print(f"full convolution:  {conv_full}")
     print(f"full correlation:  {corr_full}")
-    for name, same, full, start in cases:
-        matches = np.array_equal(same, full[start : start + N])
-        print(f"  {name + ' same:':24}{str(same):22} = full[{start}:{start + N}]: {matches}")
-    ours_conv, ours_corr = convolve2d(x, g, "same")[0], correlate2d(x, g, "same")[0]
-    print(f"  ours == scipy (convolve2d, correlate2d): {np.array_equal(ours_conv, cases[0][1])}, "
-          f"{np.array_equal(ours_corr, cases[2][1])}")
+    print(window_check("scipy convolve2d", conv_same, conv_full, (k_w - 1) // 2))
+    print(window_check("scipy correlate2d", corr_same, corr_full, k_w // 2))
+    print(f"  ours == scipy (convolve2d, correlate2d): {np.array_equal(convolve2d(image, kernel, 'same')[0], conv_same)}, "
+          f"{np.array_equal(correlate2d(image, kernel, 'same')[0], corr_same)}")
+
+
+def numpy_same_centres(x, h):
+    """Print where NumPy's 1-D 'same' lands for the signal x, shape (N,), and a kernel h,
+    shape (M,), no longer than x: np.convolve and np.correlate both start at
+    (M - 1) // 2 of their 'full' outputs."""
+    M = len(h)
+    conv_full = np.convolve(x, h, "full")
+    corr_full = np.correlate(x, h, "full")
+    print(f"x = {x}, h = {h}")
+    print(f"full convolution:  {conv_full}")
+    print(f"full correlation:  {corr_full}")
+    print(window_check("np.convolve", np.convolve(x, h, "same"), conv_full, (M - 1) // 2))
+    print(window_check("np.correlate", np.correlate(x, h, "same"), corr_full, (M - 1) // 2))
+    print(window_check("scipy correlate2d", signal.correlate2d([x], [h], "same")[0], corr_full, M // 2))
 
 
 def longer_kernel_same(x, h):
@@ -387,17 +455,18 @@ def longer_kernel_same(x, h):
 
 
 def convolve2d_same_padding(kernel_shape):
-    """How many cells convolve2d's 'same' needs around the image for an (h, w) kernel:
-    ((above, below), (left, right)), as np.pad takes them. Each output pixel of
-    convolve2d's 'same' uses the image from h // 2 rows above it to (h - 1) // 2 rows
-    below it (see window_start), and likewise from w // 2 columns left to (w - 1) // 2 right:
-    an odd extra zero goes above and left (TensorFlow's SAME puts it below and right).
+    """How many cells convolve2d's 'same' needs around the image for a (k_h, k_w)
+    kernel: ((above, below), (left, right)), as np.pad takes them. Each output pixel of
+    convolve2d's 'same' uses the image from k_h // 2 rows above it to (k_h - 1) // 2
+    rows below it (see window_start), and likewise from k_w // 2 columns left to
+    (k_w - 1) // 2 right: an odd extra zero goes above and left (TensorFlow's SAME puts
+    it below and right).
 
     >>> convolve2d_same_padding((3, 2))
     ((1, 1), (1, 0))
     """
-    h, w = kernel_shape
-    return ((h // 2, (h - 1) // 2), (w // 2, (w - 1) // 2))
+    k_h, k_w = kernel_shape
+    return ((k_h // 2, (k_h - 1) // 2), (k_w // 2, (k_w - 1) // 2))
 
 
 def boundary_check(image, kernel):
@@ -449,6 +518,8 @@ def label(ax, x, y, text, fontsize=11, va="center", **style):
     return ax.text(x, y, text, ha="center", va=va, fontsize=fontsize, **style)
 
 
+
+
 def boundaries_figure(image, kernel_shape):
     """Three panels: `image`, shape (H, W), padded as 'same' needs for a kernel of
     `kernel_shape`, the way SciPy's boundary options fill, wrap and symm pad it; the
@@ -480,15 +551,27 @@ def boundaries_figure(image, kernel_shape):
         ax.set_aspect("equal")
         ax.set_axis_off()
         ax.set_title(f"boundary='{boundary}': {explanations[boundary]}", fontsize=12)
-    h, w = kernel_shape
-    fig.suptitle(f"How SciPy extends the image (outlined) beyond its edge, as far as a {h}x{w} kernel reaches in 'same'",
-                 fontsize=13)
+    k_h, k_w = kernel_shape
+    fig.suptitle(f"How SciPy extends the image (outlined) beyond its edge, as far as a {k_h}x{k_w} kernel reaches "
+                 "in 'same'", fontsize=13)
     return fig
 
 
-def binary_colours(image):
-    """Cell and text colours for a binary image, shape (H, W): 1 white, 0 black."""
-    return np.where(image == 1, "white", "black"), np.where(image == 1, "black", "white")
+def is_binary(image):
+    """Whether every value of `image`, shape (H, W), is 0 or 1.
+
+    >>> is_binary(np.array([[0, 1]])), is_binary(np.array([[0, 2]]))
+    (True, False)
+    """
+    return bool(np.isin(image, (0, 1)).all())
+
+
+def image_colours(image):
+    """Cell and text colours for `image`, shape (H, W): a binary image in white (1) and
+    black (0), any other in one light colour with black numbers."""
+    if is_binary(image):
+        return np.where(image == 1, "white", "black"), np.where(image == 1, "black", "white")
+    return IMAGE_COLOUR, "black"
 
 
 def feature_map_colours(feature_map):
@@ -499,26 +582,28 @@ def feature_map_colours(feature_map):
 
 
 def feature_map_figure(image, kernel, feature_map):
-    """The binary `image`, shape (H, W), the `kernel`, shape (h, w), and their 'valid'
-    `feature_map`, shape (H - h + 1, W - w + 1), side by side with their numbers."""
+    """The binary `image`, shape (H, W), the `kernel`, shape (k_h, k_w), and their
+    'valid' `feature_map`, shape (H - k_h + 1, W - k_w + 1), side by side with their
+    numbers."""
     H, W = image.shape
-    h, w = kernel.shape
+    k_h, k_w = kernel.shape
     rows, columns = feature_map.shape
-    kernel_left, map_left = W + 1.5, W + w + 3
+    kernel_left, map_left = W + 1.5, W + k_w + 3
     fig = plt.figure(figsize=(10, 5))
     ax = grid_axes(fig, map_left + columns + 0.5, H + 2.5)
     ax.set_xlim(-0.5, map_left + columns + 0.5)
     ax.set_ylim(H + 0.5, -2)
-    cells, text = binary_colours(image)
+    cells, text = image_colours(image)
     draw_grid(ax, image, cells, text_colours=text)
-    draw_grid(ax, kernel, KERNEL_COLOUR, left=kernel_left, top=(H - h) / 2)
+    draw_grid(ax, kernel, KERNEL_COLOUR, left=kernel_left, top=(H - k_h) / 2)
     draw_grid(ax, feature_map, feature_map_colours(feature_map), left=map_left, top=(H - rows) / 2)
-    label(ax, W / 2, -0.5, "image (1 white, 0 black)")
-    label(ax, kernel_left + w / 2, (H - h) / 2 - 0.5, "kernel")
-    label(ax, map_left + columns / 2, (H - rows) / 2 - 0.5, "feature map ('valid')")
-    label(ax, W + 0.75, H / 2, "\u2217", fontsize=30)
-    label(ax, kernel_left + w + 0.75, H / 2, "=", fontsize=30)
-    label(ax, (map_left + columns) / 2, -1.4, "An image filter: slide the kernel over the image, multiply, add up", fontsize=14)
+    label(ax, W / 2, -0.5, "image I (1 white, 0 black)")
+    label(ax, kernel_left + k_w / 2, (H - k_h) / 2 - 0.5, "kernel g")
+    label(ax, map_left + columns / 2, (H - rows) / 2 - 0.5, "feature map I ⊛ g ('valid')")
+    label(ax, W + 0.75, H / 2, "⊛", fontsize=26)
+    label(ax, kernel_left + k_w + 0.75, H / 2, "=", fontsize=30)
+    label(ax, (map_left + columns) / 2, -1.4, "An image filter: slide the kernel over the image, multiply, add up",
+          fontsize=14)
     return fig
 
 
@@ -546,72 +631,96 @@ def to_shared_palette(pictures):
     return [indexed.crop((0, k * height, width, (k + 1) * height)) for k in range(len(pictures))]
 
 
-def sum_lines(products):
-    """The sum of `products`, shape (h, w), written out one row per line.
 
-    >>> print(sum_lines(np.array([[1, 0], [0, 1]])))
+def sum_lines(products):
+    """The sum of `products`, shape (k_h, k_w), written out one row per line, negative
+    terms in brackets.
+
+    >>> print(sum_lines(np.array([[1, 0], [3, -4]])))
     1 + 0
-    + 0 + 1
-    = 2
+    + 3 + (-4)
+    = 0
     """
-    rows = [" + ".join(map(str, row)) for row in products]
+    rows = [" + ".join(f"({p})" if p < 0 else str(p) for p in row) for row in products]
     return "\n+ ".join(rows) + f"\n= {products.sum()}"
 
 
-def sliding_frames(image, kernel):
-    """The kernel, shape (h, w), sliding over the binary `image`, shape (H, W), one
-    frame per cell of the 'valid' feature map, in reading order, as PIL images of one
-    size and one palette: the window on the image with the kernel's weights, the
-    element-wise products and their sum, and the feature map filled in up to that cell.
+def sliding_frames(image, kernel, flip=False):
+    """The kernel, shape (k_h, k_w), sliding over `image`, shape (H, W), one frame per
+    value of the 'valid' output, in reading order, as PIL images of one size and one
+    palette: the window on the image with the weight each pixel is multiplied by, the
+    element-wise products and their sum, and the output filled in up to that value.
+
+    Without `flip` the kernel slides as given: the feature map of an image filter,
+    I ⋆ g (the same as I ⊛ g for a kernel that is its own flip). With `flip` two more
+    panels show the kernel as given and turned by 180 degrees, and the flipped kernel
+    slides: the convolution I ⊛ g. A binary image is drawn in white and black.
 
     The parts that stay put are drawn once and kept as a background; each step adds
-    its feature-map cell to that background and draws only the moving parts on top
+    its output cell to that background and draws only the moving parts on top
     (matplotlib's "blitting")."""
     H, W = image.shape
-    h, w = kernel.shape
-    feature_map = correlate2d(image, kernel, "valid")
-    rows, columns = feature_map.shape
-    products_left, map_left = W + 1, W + w + 2.5
-    fig = plt.figure(figsize=(9.6, 4.4), dpi=80)
+    k_h, k_w = kernel.shape
+    weights = kernel[::-1, ::-1] if flip else kernel
+    output = correlate2d(image, weights, "valid")
+    rows, columns = output.shape
+    image_left = 2 * k_w + 2.5 if flip else 0
+    products_left = image_left + W + 1
+    map_left = products_left + k_w + 1.5
+    bottom = max(H, k_h + 2.5) + 0.6
+    unit = 0.6
+    fig = plt.figure(figsize=(unit * (map_left + columns + 1), unit * (bottom + 2)), dpi=80)
     ax = grid_axes(fig, 1, 1)
     ax.set_xlim(-0.5, map_left + columns + 0.5)
-    ax.set_ylim(H + 0.6, -2)
-    cells, text = binary_colours(image)
-    draw_grid(ax, image, cells, text_colours=text)
+    ax.set_ylim(bottom, -2)
+    cells, text = image_colours(image)
+    draw_grid(ax, image, cells, text_colours=text, left=image_left)
+    if flip:
+        draw_grid(ax, kernel, KERNEL_COLOUR)
+        draw_grid(ax, weights, KERNEL_COLOUR, left=k_w + 1, text_colours=WINDOW_COLOUR)
+        label(ax, k_w / 2, -0.5, "g as given")
+        label(ax, k_w + 1 + k_w / 2, -0.5, "g flipped")
+        label(ax, k_w + 0.5, k_h / 2, "→", fontsize=20)
+        label(ax, k_w + 0.5, k_h + 0.6, "turned 180°", fontsize=11, va="top")
     _, product_texts = draw_grid(ax, np.zeros_like(kernel), KERNEL_COLOUR, left=products_left)
-    map_cells, map_texts = draw_grid(ax, np.full(feature_map.shape, ""), "white", left=map_left)
-    label(ax, W / 2, -0.5, "image, kernel weights in red")
-    label(ax, products_left + w / 2, -0.5, "element-wise products, summed")
-    label(ax, map_left + columns / 2, -0.5, "feature map")
+    map_cells, map_texts = draw_grid(ax, np.full(output.shape, ""), "white", left=map_left)
+    label(ax, image_left + W / 2, -0.5, "image I, g flipped in red" if flip else "image, kernel weights in red")
+    label(ax, products_left + k_w / 2, -0.5, "products, summed")
+    label(ax, map_left + columns / 2, -0.5, "I ⊛ g ('valid')" if flip else "feature map")
     title = label(ax, (map_left + columns) / 2, -1.4, "", fontsize=14)
-    total = label(ax, products_left + w / 2, h + 0.3, "", fontsize=11, va="top", linespacing=1.3)
-    window = ax.add_patch(Rectangle((0, 0), w, h, fill=False, edgecolor=WINDOW_COLOUR, linewidth=3))
+    total = label(ax, products_left + k_w / 2, k_h + 0.3, "", fontsize=13, va="top", linespacing=1.3)
+    window = ax.add_patch(Rectangle((0, 0), k_w, k_h, fill=False, edgecolor=WINDOW_COLOUR, linewidth=3))
     current = ax.add_patch(Rectangle((map_left, 0), 1, 1, fill=False, edgecolor=WINDOW_COLOUR, linewidth=3))
-    weights = [
-        (u, v, label(ax, 0, 0, f"\u00d7{weight}", fontsize=8, color=WINDOW_COLOUR, fontweight="bold",
-                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5}))
-        for (u, v), weight in np.ndenumerate(kernel)
+    weight_texts = [
+        (u, v, label(ax, 0, 0, f"×{weight}", fontsize=12, color=WINDOW_COLOUR, fontweight="bold",
+                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6}))
+        for (u, v), weight in np.ndenumerate(weights)
     ]
-    moving = [current, window, *(text for _, _, text in weights), *product_texts.flat, total, title]
+    moving = [current, window, *(text for _, _, text in weight_texts), *product_texts.flat, total, title]
     for artist in moving:
         artist.set_animated(True)
     fig.canvas.draw()
     pictures = []
-    for (r, c), value in np.ndenumerate(feature_map):
+    for (r, c), value in np.ndenumerate(output):
         map_cells[r, c].set_facecolor(OUTPUT_COLOUR)
         map_texts[r, c].set_text(str(value))
         ax.draw_artist(map_cells[r, c])
         ax.draw_artist(map_texts[r, c])
         background = fig.canvas.copy_from_bbox(fig.bbox)
-        products = image[r : r + h, c : c + w] * kernel
-        window.set_xy((c, r))
-        for u, v, text in weights:
-            text.set_position((c + v + 0.78, r + u + 0.8))
+        products = image[r : r + k_h, c : c + k_w] * weights
+        window.set_xy((image_left + c, r))
+        for u, v, text in weight_texts:
+            text.set_position((image_left + c + v + 0.5, r + u + 0.8))
         for (u, v), product in np.ndenumerate(products):
             product_texts[u, v].set_text(str(product))
         total.set_text(sum_lines(products))
         current.set_xy((map_left + c, r))
-        title.set_text(f"Step {len(pictures) + 1} of {feature_map.size}: the window at row {r}, column {c} gives {value}")
+        where = f"rows {r}-{r + k_h - 1}, columns {c}-{c + k_w - 1}"
+        step = f"Step {len(pictures) + 1} of {output.size}"
+        if flip:
+            title.set_text(f"{step}: g flipped over {where} of I gives {value}")
+        else:
+            title.set_text(f"{step}: the window at row {r}, column {c} gives {value}")
         for artist in moving:
             ax.draw_artist(artist)
         pictures.append(rgb_pixels(fig))
@@ -620,63 +729,86 @@ def sliding_frames(image, kernel):
     return to_shared_palette(pictures)
 
 
-@lessonkit.lesson_main
-def main(argv=None):
-    args = lessonkit.parse_args(__doc__, argv)
-    figures = lessonkit.Figures(args)
-
-    lessonkit.heading("An image filter")
+def image_filter(figures):
+    """README: "Image filter". A 3x3 kernel slides over a binary image; its feature map,
+    what the values measure, a figure and an animation."""
+    lessonkit.heading("Image filter")
     binary = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]])
     kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
+    (H, W), (k_h, k_w) = binary.shape, kernel.shape
     feature_map = convolve2d(binary, kernel, "valid")
-    print(f"A binary image (1 white, 0 black):\n{indented(binary)}")
-    print(f"kernel:\n{indented(kernel)}")
+    print(f"A binary image I (1 white, 0 black) of H = {H} rows and W = {W} columns:\n{indented(binary)}")
+    print(f"kernel g of k_h = {k_h} rows and k_w = {k_w} columns:\n{indented(kernel)}")
     print(f"feature map, {rule(binary.shape, kernel.shape, 'valid')}:\n{indented(feature_map)}")
     print(f"  == scipy: {np.array_equal(feature_map, signal.convolve2d(binary, kernel, 'valid'))}")
     print("This kernel is the same flipped, so convolution and correlation agree here: "
           f"{np.array_equal(feature_map, correlate2d(binary, kernel, 'valid'))}")
     best = feature_map.max()
-    print("Each value counts the white pixels under the kernel's five 1s, an X shape: 5 would be a")
-    print(f"perfect match; the best here is {best}, at {np.sum(feature_map == best)} of the {feature_map.size} places.")
+    print(f"Each value counts the white pixels under the kernel's five 1s, an X shape. The best here is {best},")
+    print(f"at {np.sum(feature_map == best)} of the {feature_map.size} places.")
+    patches = {"the X itself": kernel, "an all-white patch": np.ones_like(kernel), "an all-black patch": np.zeros_like(kernel)}
+    scores = ", ".join(f"{name} {np.sum(patch * kernel)}" for name, patch in patches.items())
+    print(f"Scores: {scores}.")
+    print(f"The weights sum to {kernel.sum()}, not 0, so every white pixel under a 1 adds to the score:")
+    print("the kernel measures overlap with the X, not a match.")
+    zero_sum = np.where(kernel == 1, 4, -5)
+    scores = ", ".join(f"{name} {np.sum(patch * zero_sum)}" for name, patch in patches.items())
+    print(f"Weights that sum to {zero_sum.sum()}, 4 on the X and -5 elsewhere, tell them apart:\n{indented(zero_sum)}")
+    print(f"Scores: {scores}. Its feature map:\n{indented(convolve2d(binary, zero_sum, 'valid'))}")
     figures.add("2d_feature_map", feature_map_figure(binary, kernel, feature_map))
     figures.add_animation("2d_sliding", sliding_frames(binary, kernel), frame_ms=900)
 
-    lessonkit.heading("The formula")
-    print("I'(x, y) = sum over u, v of I(x - u, y - v) * g(u, v)")
-    print("x, y pick a pixel of the output I': x is its row and y its column, in NumPy's row-first")
-    print("order, so I(x, y) is I[x, y]. u, v run over the kernel g the same way. As in 1-D, g is flipped")
-    print("(left-right and up-down), slid over the image I, and at each place the overlapping values")
-    print("are multiplied and added up. Beyond the edge of I the values count as 0.")
 
-    lessonkit.heading("The example, with SciPy and with our convolve2d")
+def two_d_convolution_with_scipy(figures):
+    """README: "2-D convolution with SciPy". The formula, and a 3x3 image convolved with
+    two kernels in each mode, by us and by scipy.signal.convolve2d; an animation of the
+    flip of an asymmetric kernel."""
+    lessonkit.heading("2-D convolution with SciPy")
+    print("I ⊛ g, the convolution of an image I (H rows, W columns) with a kernel g (k_h rows, k_w columns):")
+    print("  (I ⊛ g)[i, j] = Σ_u Σ_v I[i - u, j - v] · g[u, v]")
+    print("i and j are the row and column of the output pixel; u and v run over the rows and columns of g.")
+    print("As in 1-D, g is flipped (left-right and up-down), slid over I, and at each place the")
+    print("overlapping values are multiplied and added up. Beyond the edge of I the values count as 0.")
+    print()
     image = np.array([[255, 7, 3], [212, 240, 4], [218, 216, 230]])
     print(f"I =\n{indented(image)}")
     print("With g = [[-1  1]], flipped to [[ 1 -1]], each value is a pixel minus its right neighbour:")
     print("large where the brightness changes along a row, near 0 where it does not.")
     both_ways(image, np.array([[-1, 1]]), ("valid", "full"))
     print()
-    both_ways(image, np.array([[-1, 1], [2, 3]]), ("full", "same", "valid"))
+    kernel = np.array([[-1, 1], [2, 3]])
+    both_ways(image, kernel, ("full", "same", "valid"))
     print()
-    print("'same' is the part of 'full' the size of I. With an even kernel there is no middle")
-    print("tap, so which part is a choice; here it is the top-left 3x3 of 'full' (see the next section).")
+    print("'full' and 'valid' are the 1-D sizes, one axis at a time. 'same' is the image's (H, W), the 1-D")
+    print("max(N, M) along each axis when the kernel is no larger than the image; for a larger kernel SciPy")
+    print("still keeps (H, W), where np.convolve would take the longer length (see the corner cases).")
+    print()
+    flipped = kernel[::-1, ::-1]
+    print(f"This g differs from its flip, g[::-1, ::-1] =\n{indented(flipped)}")
+    print(f"so the flip shows: convolve2d(I, g, 'valid') == correlate2d(I, g[::-1, ::-1], 'valid'): "
+          f"{np.array_equal(convolve2d(image, kernel, 'valid'), correlate2d(image, flipped, 'valid'))}")
+    print(f"  and without the flip, correlate2d(I, g, 'valid') =\n{indented(correlate2d(image, kernel, 'valid'))}")
+    figures.add_animation("2d_flip", sliding_frames(image, kernel, flip=True), frame_ms=2000)
 
+
+def where_same_centres_an_even_kernel(figures):
+    """README: "Where 'same' centres an even kernel". SciPy's convolve2d and
+    correlate2d keep windows of 'full' one pixel apart for an even kernel."""
     lessonkit.heading("Where 'same' centres an even kernel")
-    print("'same' keeps an H x W window of 'full'. SciPy's convolve2d starts it at ((h-1)//2, (w-1)//2),")
-    print("correlate2d at (h//2, w//2): the same for an odd kernel, one pixel apart for an even one.")
-    print("NumPy's np.convolve and np.correlate, with a kernel of M taps no longer than the signal, both")
-    print("start at (M-1)//2, like convolve2d, so np.correlate's 'same' sits one place left of")
-    print("correlate2d's. With a two-tap kernel:")
+    print("'same' keeps an H x W window of 'full'. An odd kernel has a middle tap, and the window is")
+    print("centred on it. An even kernel has none, so the window leans one way: SciPy's convolve2d starts")
+    print("it at ((k_h - 1) // 2, (k_w - 1) // 2), correlate2d at (k_h // 2, k_w // 2), one pixel apart.")
+    print("With a two-tap kernel:")
     even_kernel_centres(np.array([[1, 2, 3, 4, 5]]), np.array([[1, 10]]))
-    print("So correlate2d's same[j] = I[j]*1 + I[j+1]*10 reaches right of pixel j,")
-    print("np.correlate's same[j] = I[j-1]*1 + I[j]*10 reaches left of it.")
-    print()
-    print("A kernel longer than the signal changes NumPy's rule: its 'same' is as long as the longer")
-    print("input, and np.convolve swaps the two, so it starts at (min(N, M) - 1) // 2, not (M-1)//2;")
-    print("np.correlate starts at min(N, M) // 2. SciPy keeps the shape of the first input and its own")
-    print("rule. With the longer kernel of 0_1D.py:")
-    longer_kernel_same(np.array([6, 2]), np.array([1, 2, 5, 4]))
+    print("So convolve2d's same[0, j] = I[0, j-1]·10 + I[0, j]·1 reaches left of pixel j,")
+    print("correlate2d's same[0, j] = I[0, j]·1 + I[0, j+1]·10 reaches right of it.")
 
+
+def boundaries_fill_wrap_and_symm(figures):
+    """README: "Boundaries: fill, wrap and symm". SciPy's three ways of extending the
+    image beyond its edge, each checked against np.pad and a 'valid' convolution."""
     lessonkit.heading("Boundaries: fill, wrap and symm")
+    image = np.array([[255, 7, 3], [212, 240, 4], [218, 216, 230]])
     print("Near the edge the kernel hangs over the image; SciPy's `boundary` says what it finds there:")
     print("  fill: a constant, `fillvalue`, 0 unless you say otherwise (the default).")
     print("  wrap: the image repeats, as if rolled into a tube both ways: past the right edge comes the left column.")
@@ -687,9 +819,14 @@ def main(argv=None):
     print(f"pixels, so every value is their total, {image.sum()}.")
     figures.add("2d_boundaries", boundaries_figure(image, (3, 3)))
 
+
+def the_convolution_theorem(figures):
+    """README: "The convolution theorem". Convolution through Fourier transforms,
+    checked against convolve2d and scipy.signal.fftconvolve."""
     lessonkit.heading("The convolution theorem")
-    print("The Fourier transform turns convolution into multiplication: F(I * g) = F(I) . F(g).")
-    print("So: pad I and g with zeros to at least (H + h - 1, W + w - 1) - else the transform's")
+    print("The Fourier transform F turns convolution into multiplication: F(I ⊛ g) = F(I) ⊙ F(g),")
+    print("where ⊙ multiplies the two spectra element by element.")
+    print("So: pad I and g with zeros to at least (H + k_h - 1, W + k_w - 1) - else the transform's")
     print("circular convolution would wrap the far edge round onto the near one - transform both,")
     print("multiply, and transform back. Padding goes on up to a length made of 2s, 3s and 5s,")
     rng = np.random.default_rng(0)
@@ -706,10 +843,47 @@ def main(argv=None):
     print(f"  max |fft_convolve2d - scipy fftconvolve|  = {np.abs(ours_fft - scipy_fft).max():.1e}")
     print(f"  largest |value| = {np.abs(ours_direct).max():.1f}: the differences are rounding errors in the")
     print("  16 or so digits a float64 keeps.")
-    seed = fft_convolve2d(image, np.array([[-1, 1], [2, 3]]), "full")
+    image, kernel = np.array([[255, 7, 3], [212, 240, 4], [218, 216, 230]]), np.array([[-1, 1], [2, 3]])
     print(f"On the example, fft_convolve2d(I, g, 'full') rounds back to the exact integers: "
-          f"{np.array_equal(np.rint(seed), convolve2d(image, np.array([[-1, 1], [2, 3]])))}")
+          f"{np.array_equal(np.rint(fft_convolve2d(image, kernel, 'full')), convolve2d(image, kernel))}")
+    print("Like scipy.signal.fftconvolve, it takes bool and float16 images too (float16 is transformed in float32):")
+    cases = {
+        "bool, I > 100 and g > 0": (image > 100, kernel > 0),
+        "float16, I / 255 and g": ((image / 255).astype(np.float16), kernel.astype(np.float16)),
+    }
+    for name, (small_image, small_kernel) in cases.items():
+        ours = fft_convolve2d(small_image, small_kernel, "full")
+        theirs = signal.fftconvolve(small_image, small_kernel, "full")
+        print(f"  {name}: result {ours.dtype}, the dtype and values of fftconvolve's: "
+              f"{ours.dtype == theirs.dtype and np.allclose(ours, theirs, atol=1e-4)}")
 
+
+def corner_cases_numpys_same_and_larger_kernels(figures):
+    """README: "Corner cases: NumPy's 'same' and larger kernels". Where NumPy's 1-D
+    'same' lands next to SciPy's, and what happens when the kernel is the longer input."""
+    lessonkit.heading("Corner cases: NumPy's 'same' and larger kernels")
+    print("NumPy's np.convolve and np.correlate, with a kernel of M taps no longer than the signal, both")
+    print("start 'same' at (M - 1) // 2, like convolve2d, so np.correlate's sits one place left of")
+    print("correlate2d's:")
+    numpy_same_centres(np.array([1, 2, 3, 4, 5]), np.array([1, 10]))
+    print()
+    print("A kernel longer than the signal changes NumPy's rule: its 'same' is as long as the longer")
+    print("input, and np.convolve swaps the two, so it starts at (min(N, M) - 1) // 2, not (M - 1) // 2;")
+    print("np.correlate starts at min(N, M) // 2. SciPy keeps the shape of the first input and its own")
+    print("rule. With the longer kernel of 0_1D.py:")
+    longer_kernel_same(np.array([6, 2]), np.array([1, 2, 5, 4]))
+
+
+@lessonkit.lesson_main
+def main(argv=None):
+    args = lessonkit.parse_args(__doc__, argv)
+    figures = lessonkit.Figures(args)
+    image_filter(figures)
+    two_d_convolution_with_scipy(figures)
+    where_same_centres_an_even_kernel(figures)
+    boundaries_fill_wrap_and_symm(figures)
+    the_convolution_theorem(figures)
+    corner_cases_numpys_same_and_larger_kernels(figures)
     return figures.write()
 
 

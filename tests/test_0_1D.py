@@ -38,23 +38,31 @@ def test_output_length_depends_only_on_the_longer_and_shorter_input(N, M, expect
     assert [lesson.output_length(N, M, mode) for mode in MODES] == expected
 
 
-def test_same_is_the_centre_of_full_not_its_first_values():
-    x, h = [1, 2, 3, 4, 5], [1, 1, 1]
+def test_same_and_valid_are_the_centre_of_full_not_its_first_values():
+    x, h = [1, 2, 3, 4, 5], [1, 2, 3]
     full = lesson.convolve1d(x, h, "full")
     same = lesson.convolve1d(x, h, "same")
-    assert full.tolist() == [1, 3, 6, 9, 12, 9, 5]
-    assert same.tolist() == [3, 6, 9, 12, 9]
+    assert full.tolist() == [1, 4, 10, 16, 22, 22, 15]
+    assert same.tolist() == [4, 10, 16, 22, 22]
     assert np.array_equal(same, full[1:6])
     assert not np.array_equal(same, full[:5])
+    assert lesson.convolve1d(x, h, "valid").tolist() == full[2:5].tolist() == [10, 16, 22]
+
+
+def test_the_middle_tap_of_same_sits_on_x_n():
+    x, h = np.array([1, 2, 3, 4, 5]), np.array([1, 2, 3])
+    padded = np.concatenate([[0], x, [0]])
+    expected = [padded[n] * h[2] + padded[n + 1] * h[1] + padded[n + 2] * h[0] for n in range(len(x))]
+    assert lesson.convolve1d(x, h, "same").tolist() == expected
 
 
 def test_step_equation_writes_out_the_sum_for_each_n():
     x, h = np.array([3, 4, 5]), np.array([2, 1, 0])
-    assert lesson.step_equation(x, h, 0) == "y[0] = x[0]*h[0] = 3*2 = 6"
+    assert lesson.step_equation(x, h, 0) == "y[0] = x[0]·h[0] = 3·2 = 6"
     assert lesson.step_equation(x, h, 2) == (
-        "y[2] = x[0]*h[2] + x[1]*h[1] + x[2]*h[0] = 3*0 + 4*1 + 5*2 = 0 + 4 + 10 = 14"
+        "y[2] = x[0]·h[2] + x[1]·h[1] + x[2]·h[0] = 3·0 + 4·1 + 5·2 = 0 + 4 + 10 = 14"
     )
-    assert lesson.step_equation(x, h, 4, show_terms=False) == "y[4] = 5*0 = 0"
+    assert lesson.step_equation(x, h, 4, show_terms=False) == "y[4] = 5·0 = 0"
 
 
 def value_ends(line):
@@ -101,7 +109,36 @@ def test_mixed_int_and_float_inputs_give_numpys_dtype_and_values(x, h, mode):
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-3)
 
 
-@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint8, np.float32])
+@settings(max_examples=300, deadline=None)
+@given(
+    x=arrays(np.float16, st.integers(1, 40), elements=st.floats(-1000, 1000, width=16)),
+    h=arrays(np.float16, st.integers(1, 40), elements=st.floats(-100, 100, width=16)),
+    mode=st.sampled_from(MODES),
+)
+def test_float16_is_added_up_as_numpy_adds_it(x, h, mode):
+    """NumPy adds float16 products in float32 and rounds once; so must we, to the last bit."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        ours = lesson.convolve1d(x, h, mode)
+        theirs = np.convolve(x, h, mode)
+    assert ours.dtype == theirs.dtype == np.float16
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_float16_rounds_once_not_after_every_product():
+    """Rounded to float16 after every product and every partial sum, 1.001 drifts to 1.0."""
+    x = np.array([1.001, 1.001, 1.001, 1.001], dtype=np.float16)
+    h = np.array([0.3333, 0.3333, 0.3333, 0.3333], dtype=np.float16)
+    exact = np.convolve(x.astype(np.float64), h.astype(np.float64))
+    ours = lesson.convolve1d(x, h)
+    assert np.array_equal(ours, np.convolve(x, h))
+    assert np.array_equal(ours, exact.astype(np.float32).astype(np.float16))
+
+
+def test_a_longer_kernel_is_swapped_with_the_signal():
+    assert lesson.convolve1d([6, 2], [1, 2, 5, 4]).tolist() == lesson.convolve1d([1, 2, 5, 4], [6, 2]).tolist()
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint8, np.float32, np.bool_])
 def test_small_dtypes_match_numpy(dtype):
     x = np.array([3, 4, 5, 7], dtype=dtype)
     h = np.array([2, 1, 6], dtype=dtype)
@@ -137,7 +174,7 @@ def test_correlate_is_convolution_with_the_flipped_kernel(x, h, mode):
         assert np.array_equal(correlated, flipped)
 
 
-def test_the_correlate_corner_shown_in_the_lesson():
+def test_the_correlate_corner_shown_in_the_lesson_leans_right_of_the_centre():
     x, h = np.array([6, 2]), np.array([1, 2, 5, 4])
     full = lesson.convolve1d(x, h[::-1], "full")
     assert full.tolist() == np.correlate(x, h, "full").tolist() == [24, 38, 22, 10, 2]
@@ -168,23 +205,34 @@ def test_lesson_runs_as_a_learner_would_and_draws_the_same_figures_every_time(ru
     stdout = process.stdout
     printed = [" ".join(line.split()) for line in stdout.splitlines()]
     for line in [
-        "y[n] = sum over k of x[k] * h[n - k]",
+        "y[n] = Σ_m x[m] · h[n - m]",
         "x padded: 0 0 3 4 5 0 0",
-        "n = 1, h flipped: 0 1 2 y[1] = x[0]*h[1] + x[1]*h[0] = 3*1 + 4*2 = 3 + 8 = 11",
+        "n = 1, h flipped: 0 1 2 y[1] = x[0]·h[1] + x[1]·h[0] = 3·1 + 4·2 = 3 + 8 = 11",
         "ours: [ 6 11 14 5 0]",
+        "x = [1.001 1.001 1.001 1.001], h = [0.3333 0.3333 0.3333 0.3333]",
+        "np.convolve: [0.3335 0.667 1.001 1.334 1.001 0.667 0.3335]",
+        "Rounded to float16 after every product and every addition, y[2] would be 1.0, not 1.001.",
         "full: length N + M - 1 = 2 + 4 - 1 = 5",
         "ours: [ 6 14 34 34 8]",
         "same: length max(N, M) = max(2, 4) = 4",
         "np.convolve: [ 6 14 34 34]",
         "valid: length max(N, M) - min(N, M) + 1 = 4 - 2 + 1 = 3",
         "np.convolve: [14 34 34]",
-        "'same' starts at (len(full) - len(same)) // 2 = (7 - 5) // 2 = 1",
+        "'same' keeps 5, starting at (7 - 5) // 2 = 1:",
         "full[1:6] == np.convolve(x, h, 'same'): True",
+        "full[2:5] == np.convolve(x, h, 'valid'): True",
         "full[:5] == np.convolve(x, h, 'same'): False",
         "same: np.correlate(x, h) == convolve1d(x, h[::-1]): True",
+        "convolve1d(x, h[::-1], 'same') = [24 38 22 10] = full[0:4], the centre: True",
+        "np.correlate(x, h, 'same') = [38 22 10 2] = full[1:5], one place right: True",
     ]:
-        assert line in printed
-    assert stdout.count("ours == np.convolve: True") == 4
+        assert line in printed, line
+    assert stdout.count("ours == np.convolve: True") == 5
+    assert "False" not in stdout.replace("full[:5] == np.convolve(x, h, 'same'): False", "")
+    assert " * " not in stdout
+    headings = ["1-D convolution with NumPy", "Output size: full, same and valid", "'same' is the centre of 'full'",
+                "Convolution and cross-correlation in 1-D", "Corner case: a kernel longer than the signal"]
+    assert [printed.index(title) for title in headings] == sorted(printed.index(title) for title in headings)
     for name in ("1d_modes.png", "1d_sliding.png"):
         assert (out / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
         assert name in stdout

@@ -6,7 +6,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import scipy.signal
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
@@ -48,7 +48,8 @@ def assert_same_as_scipy(ours, theirs, image, kernel, mode):
     if result.dtype.kind in "iu":
         np.testing.assert_array_equal(result, expected)
     else:
-        scale = np.abs(image).sum() * np.abs(kernel).max()
+        widened = [np.abs(np.asarray(a, dtype=np.result_type(a, np.float64))) for a in (image, kernel)]
+        scale = widened[0].sum() * widened[1].max()
         np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-12 * scale)
 
 
@@ -67,6 +68,21 @@ def test_seed_example_is_exact_in_integers_for_ours_and_scipy(kernel, mode, expe
     theirs = scipy.signal.convolve2d(I, kernel, mode)
     assert ours.tolist() == theirs.tolist() == expected
     assert ours.dtype == theirs.dtype == np.array(I).dtype
+
+
+def test_the_x_kernel_measures_overlap_so_an_all_white_patch_scores_as_high_as_the_x():
+    kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
+    white, black = np.ones((3, 3), dtype=int), np.zeros((3, 3), dtype=int)
+    assert lesson.correlate2d(white, kernel, "valid").item() == lesson.correlate2d(kernel, kernel, "valid").item() == 5
+    zero_sum = np.where(kernel == 1, 4, -5)
+    assert zero_sum.sum() == 0
+    scores = [lesson.correlate2d(patch, zero_sum, "valid").item() for patch in (kernel, white, black)]
+    assert scores == [20, 0, 0]
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        patch = rng.integers(0, 2, (3, 3))
+        assert lesson.correlate2d(patch, zero_sum, "valid").item() <= 20
+        assert lesson.correlate2d(patch, kernel, "valid").item() <= lesson.correlate2d(white, kernel, "valid").item()
 
 
 def test_binary_image_filter_gives_the_classic_feature_map():
@@ -148,7 +164,7 @@ def test_integer_overflow_wraps_around_as_in_scipy():
 
 
 @pytest.mark.parametrize("dtype", [np.bool_, np.float16, object])
-def test_types_scipy_rejects_are_rejected_as_scipy_rejects_them(dtype):
+def test_types_scipys_convolve2d_rejects_are_rejected_as_it_rejects_them(dtype):
     image = np.ones((3, 3), dtype=dtype)
     for ours, theirs in ((lesson.convolve2d, scipy.signal.convolve2d), (lesson.correlate2d, scipy.signal.correlate2d)):
         with pytest.raises(ValueError):
@@ -258,6 +274,74 @@ def test_fft_convolve2d_agrees_with_convolve2d_and_scipy_fftconvolve(image, kern
     np.testing.assert_allclose(result, theirs, rtol=1e-7, atol=atol)
 
 
+DTYPES = [np.bool_, np.float16, np.float32, np.float64, np.int8, np.uint8, np.int64, np.complex64, np.complex128,
+          np.longdouble]
+
+
+@pytest.mark.parametrize("image_dtype", DTYPES)
+@pytest.mark.parametrize("kernel_dtype", DTYPES)
+def test_fft_convolve2d_takes_every_type_fftconvolve_takes_with_its_dtype(image_dtype, kernel_dtype):
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 2 if image_dtype is np.bool_ else 9, (6, 7)).astype(image_dtype)
+    kernel = rng.integers(0, 2 if kernel_dtype is np.bool_ else 9, (3, 4)).astype(kernel_dtype)
+    for mode in MODES:
+        ours = lesson.fft_convolve2d(image, kernel, mode)
+        theirs = scipy.signal.fftconvolve(image, kernel, mode)
+        assert ours.dtype == theirs.dtype
+        assert ours.shape == theirs.shape
+        exact = lesson.convolve2d(np.real(image).astype(np.int64), np.real(kernel).astype(np.int64), mode)
+        single = {image_dtype, kernel_dtype} & {np.float16, np.float32, np.complex64}
+        atol = 1e-4 if single else 1e-9
+        np.testing.assert_allclose(ours, theirs, atol=atol)
+        np.testing.assert_allclose(ours, exact, atol=atol)
+
+
+def fftconvolve_transforms(image, kernel):
+    """Whether scipy.signal.fftconvolve takes a Fourier transform: it skips every axis
+    along which an input has length 1, and with no axis left it just multiplies."""
+    return any(min(n, k) > 1 for n, k in zip(image.shape, kernel.shape))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    image=shapes.flatmap(lambda s: arrays(np.float16, s, elements=st.floats(-100, 100, width=16))),
+    kernel=shapes.flatmap(lambda s: arrays(np.float16, s, elements=st.floats(-100, 100, width=16))),
+    mode=st.sampled_from(MODES),
+)
+def test_float16_through_fft_convolve2d_matches_fftconvolve_in_float32(image, kernel, mode):
+    assume(fftconvolve_transforms(image, kernel))
+    try:
+        ours = lesson.fft_convolve2d(image, kernel, mode)
+    except ValueError:
+        with pytest.raises(ValueError, match="'valid' needs one input at least as large"):
+            lesson.convolve2d(image.astype(np.float32), kernel.astype(np.float32), mode)
+        return
+    theirs = scipy.signal.fftconvolve(image, kernel, mode)
+    assert ours.dtype == theirs.dtype == np.float32
+    scale = np.abs(image.astype(np.float64)).sum() * np.abs(kernel.astype(np.float64)).max()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5 * max(scale, 1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    image=shapes.flatmap(lambda s: arrays(np.bool_, s)),
+    kernel=shapes.flatmap(lambda s: arrays(np.bool_, s)),
+    mode=st.sampled_from(MODES),
+)
+def test_bool_through_fft_convolve2d_counts_like_fftconvolve(image, kernel, mode):
+    assume(fftconvolve_transforms(image, kernel))
+    try:
+        ours = lesson.fft_convolve2d(image, kernel, mode)
+    except ValueError:
+        with pytest.raises(ValueError, match="'valid' needs one input at least as large"):
+            lesson.convolve2d(image.astype(np.float32), kernel.astype(np.float32), mode)
+        return
+    theirs = scipy.signal.fftconvolve(image, kernel, mode)
+    assert ours.dtype == theirs.dtype == np.float64
+    np.testing.assert_allclose(ours, theirs, atol=1e-9)
+    np.testing.assert_array_equal(np.rint(ours), lesson.convolve2d(image.astype(int), kernel.astype(int), mode))
+
+
 def test_fft_convolve2d_of_the_seed_example_rounds_to_the_integers():
     for mode in MODES:
         result = lesson.fft_convolve2d(I, SQUARE, mode)
@@ -284,6 +368,37 @@ def test_boundary_options_are_the_image_padded_by_np_pad():
         )
 
 
+def test_sum_lines_brackets_negative_terms():
+    assert lesson.sum_lines(np.array([[21, 6], [240, -4]])) == "21 + 6\n+ 240 + (-4)\n= 263"
+
+
+def test_the_flip_animation_slides_the_flipped_kernel_one_frame_per_output_value():
+    frames = lesson.sliding_frames(np.array(I), np.array(SQUARE), flip=True)
+    assert len(frames) == 4
+    assert {frame.mode for frame in frames} == {"P"}
+    assert len({frame.size for frame in frames}) == 1
+    assert len({frame.tobytes() for frame in frames}) == 4
+
+
+def test_the_flip_is_visible_with_the_asymmetric_kernel():
+    kernel = np.array(SQUARE)
+    assert not np.array_equal(kernel, kernel[::-1, ::-1])
+    convolved = lesson.convolve2d(I, kernel, "valid")
+    assert np.array_equal(convolved, lesson.correlate2d(I, kernel[::-1, ::-1], "valid"))
+    assert lesson.correlate2d(I, kernel, "valid").tolist() == [[896, 488], [1112, 886]] != convolved.tolist()
+
+
+def test_same_is_the_image_shape_even_for_a_larger_kernel_unlike_numpys_max():
+    x, h = np.array([6, 2]), np.array([1, 2, 5, 4])
+    assert lesson.convolve2d([x], [h], "same").shape == scipy.signal.convolve2d([x], [h], "same").shape == (1, 2)
+    assert np.convolve(x, h, "same").shape == (4,)
+    for image_shape, kernel_shape in (((5, 7), (3, 2)), ((4, 4), (4, 1))):
+        rows, columns = lesson.output_shape(image_shape, kernel_shape, "same")
+        assert (rows, columns) == image_shape
+        assert rows == len(np.convolve(np.ones(image_shape[0]), np.ones(kernel_shape[0]), "same"))
+        assert columns == len(np.convolve(np.ones(image_shape[1]), np.ones(kernel_shape[1]), "same"))
+
+
 def test_sliding_frames_share_one_palette_and_one_size():
     image = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]])
     kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
@@ -295,7 +410,7 @@ def test_sliding_frames_share_one_palette_and_one_size():
     assert frames[0].tobytes() != frames[-1].tobytes()
 
 
-FIGURES = ["2d_boundaries.png", "2d_feature_map.png", "2d_sliding.gif"]
+FIGURES = ["2d_boundaries.png", "2d_feature_map.png", "2d_flip.gif", "2d_sliding.gif"]
 
 
 def test_lesson_runs_as_a_learner_would_and_draws_the_same_figures_every_time(run_lesson):
@@ -304,11 +419,11 @@ def test_lesson_runs_as_a_learner_would_and_draws_the_same_figures_every_time(ru
     assert process.stderr == ""
     printed = [" ".join(line.split()) for line in process.stdout.splitlines()]
     for line in [
-        "I'(x, y) = sum over u, v of I(x - u, y - v) * g(u, v)",
-        "valid: (H - h + 1, W - w + 1) = (3 - 1 + 1, 3 - 2 + 1) = (3, 2)",
+        "(I ⊛ g)[i, j] = Σ_u Σ_v I[i - u, j - v] · g[u, v]",
+        "valid: (H - k_h + 1, W - k_w + 1) = (3 - 1 + 1, 3 - 2 + 1) = (3, 2)",
         "[[248 4]",
         "[ 2 -14]]",
-        "full: (H + h - 1, W + w - 1) = (3 + 1 - 1, 3 + 2 - 1) = (3, 4)",
+        "full: (H + k_h - 1, W + k_w - 1) = (3 + 1 - 1, 3 + 2 - 1) = (3, 4)",
         "[[-255 248 4 3]",
         "[-218 2 -14 230]]",
         "[ 436 1086 1108 690]]",
@@ -326,22 +441,44 @@ def test_lesson_runs_as_a_learner_would_and_draws_the_same_figures_every_time(ru
         "[[4 3 4]",
         "[2 4 3]",
         "[2 3 4]]",
-        "3 written to " + str(out) + ":",
+        "Scores: the X itself 5, an all-white patch 5, an all-black patch 0.",
+        "Scores: the X itself 20, an all-white patch 0, an all-black patch 0. Its feature map:",
+        "so the flip shows: convolve2d(I, g, 'valid') == correlate2d(I, g[::-1, ::-1], 'valid'): True",
+        "The Fourier transform F turns convolution into multiplication: F(I ⊛ g) = F(I) ⊙ F(g),",
+        "bool, I > 100 and g > 0: result float64, the dtype and values of fftconvolve's: True",
+        "float16, I / 255 and g: result float32, the dtype and values of fftconvolve's: True",
+        "4 written to " + str(out) + ":",
     ]:
         assert line in printed, line
     assert "False" not in process.stdout
-    assert "x is its row and y its column" in process.stdout
-    sections = ["An image filter", "The formula", "The example, with SciPy and with our convolve2d",
-                "Where 'same' centres an even kernel", "Boundaries: fill, wrap and symm", "The convolution theorem"]
+    assert " * " not in process.stdout
+    assert "older course" not in process.stdout
+    assert "i and j are the row and column of the output pixel" in process.stdout
+    sections = ["Image filter", "2-D convolution with SciPy", "Where 'same' centres an even kernel",
+                "Boundaries: fill, wrap and symm", "The convolution theorem",
+                "Corner cases: NumPy's 'same' and larger kernels"]
     assert [printed.index(section) for section in sections] == sorted(printed.index(section) for section in sections)
     assert sorted(path.name for path in out.iterdir()) == FIGURES
     with Image.open(out / "2d_sliding.gif") as gif:
         assert gif.format == "GIF"
         assert gif.n_frames == 9
-    for name in FIGURES[:2]:
+    with Image.open(out / "2d_flip.gif") as gif:
+        assert gif.format == "GIF"
+        assert gif.n_frames == 4
+    for name in ("2d_flip.gif", "2d_sliding.gif"):
+        assert (out / name).stat().st_size < 400_000
+    for name in ("2d_boundaries.png", "2d_feature_map.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     first_run = {name: (out / name).read_bytes() for name in FIGURES}
     process, out = run_lesson("1_2D.py")
     assert process.returncode == 0, process.stderr
     assert {name: (out / name).read_bytes() for name in FIGURES} == first_run
 
+
+
+def test_help_speaks_of_the_lesson_alone(run_lesson):
+    process, _ = run_lesson("1_2D.py", "--help")
+    assert process.returncode == 0, process.stderr
+    assert "Convolution in two dimensions, with SciPy." in process.stdout
+    assert "(I ⊛ g)[i, j] = Σ_u Σ_v I[i - u, j - v] · g[u, v]" in process.stdout
+    assert "course" not in process.stdout

@@ -47,6 +47,38 @@ def test_every_timed_method_computes_scipy_convolve2d_same(method, image_shape, 
     np.testing.assert_allclose(result, expected, rtol=tolerance, atol=tolerance)
 
 
+@pytest.mark.parametrize("method", bench.SEPARABLE_METHODS, ids=lambda method: method.label)
+@pytest.mark.parametrize("kernel_size", [1, 3, 5, 7])
+def test_every_separable_sweep_method_computes_scipy_convolve2d_same_with_a_gaussian(method, kernel_size):
+    image, kernel = bench.make_gaussian_inputs(13, kernel_size)
+    expected = signal.convolve2d(image, kernel, mode="same")
+    np.testing.assert_allclose(method.convolve(image, kernel), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_the_gaussian_kernel_is_rank_1_symmetric_and_sums_to_1():
+    for kernel_size in (1, 3, 15, 31):
+        kernel = bench.gaussian_kernel(kernel_size)
+        assert kernel.shape == (kernel_size, kernel_size)
+        assert np.linalg.matrix_rank(kernel) == 1
+        np.testing.assert_allclose(kernel, kernel[::-1, ::-1], atol=1e-15)
+        assert kernel.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("method", bench.LAYER_METHODS, ids=lambda method: method.label)
+def test_every_layer_method_computes_tensorflows_valid_layer(method):
+    images, filters = bench.layer_inputs(9, 3, 4, 3, method.dtype)
+    expected = bench.tensorflow().nn.conv2d(images.astype(np.float64), filters.astype(np.float64), 1, "VALID")
+    result = method.convolve(images, filters)
+    assert result.shape == (1, 7, 7, 4)
+    tolerance = 1e-10 if method.dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(result, expected.numpy(), rtol=tolerance, atol=tolerance)
+
+
+def test_fastest_direct_picks_the_quickest_measured_method_at_each_point():
+    times = {"a": [1.0, None, 5.0], "b": [2.0, 3.0, 4.0]}
+    assert bench.fastest_direct(times, ["a", "b"]) == ([1.0, 3.0, 4.0], ["a", "b", "b"])
+
+
 def test_the_grid_uses_only_odd_kernels_where_every_wrapper_is_exact():
     for grid in (bench.FULL, bench.QUICK, bench.SMOKE):
         assert all(size % 2 == 1 for size in grid.image_sweep_kernels + grid.kernel_sizes)
@@ -90,6 +122,13 @@ def test_interleaved_timing_alternates_the_order_after_a_warm_up():
     assert first_seconds >= 0 and second_seconds >= 0
 
 
+def test_round_robin_timing_warms_up_each_then_runs_them_in_turn():
+    calls = []
+    times = bench.round_robin_times([(calls.append, ("a",)), (calls.append, ("b",))], rounds=3)
+    assert calls == ["a", "b"] * 4
+    assert len(times) == 2 and min(times) >= 0
+
+
 def test_median_time_warms_up_then_repeats_at_least_the_minimum():
     calls = []
     bench.median_time(lambda: calls.append(1), (), seconds=0.0, min_repeats=5)
@@ -122,9 +161,15 @@ def test_benchmark_runs_end_to_end_in_smoke_mode(run_lesson):
     assert process.returncode == 0, process.stderr
     for method in bench.METHODS:
         assert method.label in process.stdout
-    assert "Where the FFT overtakes the direct method" in process.stdout
-    assert "The memory-bandwidth floor" in process.stdout
-    for name in ("bench_image_size.png", "bench_kernel_size.png"):
+    for method in bench.LAYER_METHODS + bench.SEPARABLE_METHODS:
+        assert method.label in process.stdout
+    for heading in ("Where the FFT overtakes the direct method", "The memory-bandwidth floor", "Why float32 is faster",
+                    "A convolution layer: 16x16, 4 channels in, 8 filters, 3x3", "Separable kernels: a Gaussian",
+                    "Separable target: 15x15 Gaussian"):
+        assert heading in process.stdout
+    assert "beats the fastest float64 direct method" in process.stdout
+    assert "All 5 compute the same layer: True" in process.stdout
+    for name in ("bench_image_size.png", "bench_kernel_size.png", "bench_separable.png"):
         with Image.open(out / name) as plot:
             assert plot.format == "PNG" and plot.width > 500
 

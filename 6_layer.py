@@ -1,0 +1,779 @@
+"""Inside a convolution layer: a matrix, one matrix multiply, its gradients, the transposed convolution.
+
+A convolution layer computes a = ReLU(x ⋆ w + b): a cross-correlation (⋆) of its input x
+with its weights w, plus a bias b, through an activation. This lesson opens that layer up
+on arrays small enough to print, and checks every step against TensorFlow:
+
+- the cross-correlation is a matrix C times the image, a dense layer with most weights
+  forced to 0 and the rest tied together;
+- im2col turns the whole layer, channels and filters included, into one matrix multiply;
+- the backward pass: the weight gradient is a cross-correlation of the input with the
+  upstream gradient, the input gradient a true convolution of the upstream gradient with
+  the weights (for a stride, the upstream gradient is first spread out with zeros);
+- the transposed convolution is C transposed: each input value stamps a scaled copy of
+  the kernel into the output;
+- separable kernels (Sobel, Gaussian) are outer products of two 1-D kernels, so two 1-D
+  passes do the work of one 2-D pass at 2k instead of k² multiply-adds per pixel.
+"""
+
+import importlib
+import sys
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+import lessonkit
+
+with lessonkit.tensorflow_start_up_quiet():
+    import keras
+    import tensorflow as tf
+
+    tf.config.list_physical_devices("GPU")
+
+lesson_2d = importlib.import_module("1_2D")
+convolve2d = lesson_2d.convolve2d
+correlate2d = lesson_2d.correlate2d
+
+WEIGHT_COLOURS = ["#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45"]
+INPUT_COLOUR = "#cfe2f3"
+KERNEL_COLOUR = "#fce5cd"
+OUTPUT_COLOUR = "#d9ead3"
+STAMP_COLOUR = "#cc0000"
+LIT_COLOUR = "#f4cccc"
+
+
+# Checking arguments ----------------------------------------------------------------------
+
+
+def as_array(values, ndim, name):
+    """`values` as a NumPy array of `ndim` dimensions, none of them empty; ValueError
+    naming the argument otherwise.
+
+    >>> as_array([[1, 2]], 2, "w").shape
+    (1, 2)
+    """
+    array = np.asarray(values)
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    return array
+
+
+def as_size(values, name, count=2):
+    """`values` as a tuple of `count` positive integers (a shape); ValueError naming
+    the argument otherwise.
+
+    >>> as_size((4, 4), "image_shape")
+    (4, 4)
+    """
+    try:
+        sizes = tuple(int(value) for value in values)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {count} positive integers, got {values!r}") from None
+    if len(sizes) != count or min(sizes) < 1 or sizes != tuple(values):
+        raise ValueError(f"{name} must be {count} positive integers, got {values!r}")
+    return sizes
+
+
+def as_stride(stride):
+    """A stride: one positive integer, used along both axes; ValueError otherwise.
+
+    >>> as_stride(2)
+    2
+    """
+    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
+        raise ValueError(f"stride must be a positive integer, got {stride!r}")
+    return int(stride)
+
+
+def valid_size(image_shape, kernel_shape, stride, names=("image", "kernel")):
+    """The 'valid' output shape (out_h, out_w) of an (H, W) image and a (k_h, k_w) kernel
+    at `stride`: floor((n - k) / s) + 1 along each axis. ValueError naming the two
+    arguments when the kernel does not fit.
+
+    >>> valid_size((6, 6), (3, 3), 2)
+    (2, 2)
+    """
+    if any(k > n for n, k in zip(image_shape, kernel_shape)):
+        raise ValueError(
+            f"{names[1]} of shape {tuple(kernel_shape)} does not fit inside {names[0]} of shape {tuple(image_shape)}"
+        )
+    return tuple((n - k) // stride + 1 for n, k in zip(image_shape, kernel_shape))
+
+
+# The functions of the lesson ---------------------------------------------------------------
+
+
+def correlation_matrix(kernel, image_shape, stride=1):
+    """The matrix C such that C @ image.ravel() is the 'valid' cross-correlation of an
+    image of shape image_shape = (H, W) with `kernel`, shape (k_h, k_w), at `stride`,
+    raveled row by row.
+
+    Row r = i * out_w + j of C belongs to output pixel (i, j): it holds kernel[u, v] in
+    column (s*i + u) * W + (s*j + v), the pixel that weight meets, and 0 everywhere else.
+    Shape (out_h * out_w, H * W).
+
+    >>> correlation_matrix(np.array([[1, 2]]), (1, 3))
+    array([[1, 2, 0],
+           [0, 1, 2]])
+    """
+    kernel = as_array(kernel, 2, "kernel")
+    H, W = as_size(image_shape, "image_shape")
+    stride = as_stride(stride)
+    out_h, out_w = valid_size((H, W), kernel.shape, stride, ("image_shape", "kernel"))
+    matrix = np.zeros((out_h * out_w, H * W), dtype=kernel.dtype)
+    for i in range(out_h):
+        for j in range(out_w):
+            for (u, v), weight in np.ndenumerate(kernel):
+                matrix[i * out_w + j, (stride * i + u) * W + stride * j + v] = weight
+    return matrix
+
+
+def same_correlation_matrix(kernel, image_shape):
+    """C for TensorFlow's SAME padding at stride 1, shape (H * W, H * W): the 'valid'
+    matrix of the image padded with zeros, without the columns of the padding (they
+    only ever multiply zeros).
+
+    kernel: (k_h, k_w); image_shape: (H, W).
+
+    >>> same_correlation_matrix(np.array([[1, 2, 3]]), (1, 2))
+    array([[2, 3],
+           [1, 2]])
+    """
+    kernel = as_array(kernel, 2, "kernel")
+    H, W = as_size(image_shape, "image_shape")
+    (top, bottom), (left, right) = [((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel.shape]
+    padded = (H + top + bottom, W + left + right)
+    inside = np.zeros(padded, dtype=bool)
+    inside[top : top + H, left : left + W] = True
+    return correlation_matrix(kernel, padded)[:, inside.ravel()]
+
+
+def im2col(image, kernel_shape, stride=1):
+    """The patch matrix of an (H, W, c) image (c channels): one row per output pixel of a
+    'valid' layer with (k_h, k_w) filters at `stride`, in reading order, holding the
+    k_h * k_w * c values under the window, ordered (row, column, channel) as a filter of shape
+    (k_h, k_w, c) ravels. Shape (out_h * out_w, k_h * k_w * c).
+
+    >>> im2col(np.arange(6).reshape(2, 3, 1), (2, 2))
+    array([[0, 1, 3, 4],
+           [1, 2, 4, 5]])
+    """
+    image = as_array(image, 3, "image")
+    k_h, k_w = as_size(kernel_shape, "kernel_shape")
+    stride = as_stride(stride)
+    out_h, out_w = valid_size(image.shape[:2], (k_h, k_w), stride, ("image", "kernel_shape"))
+    windows = np.lib.stride_tricks.sliding_window_view(image, (k_h, k_w), axis=(0, 1))[::stride, ::stride]
+    return windows.transpose(0, 1, 3, 4, 2).reshape(out_h * out_w, k_h * k_w * image.shape[2])
+
+
+def conv2d_im2col(images, filters, stride=1):
+    """A 'valid' convolution layer (cross-correlation, as tf.nn.conv2d) as one matrix
+    multiply: the patch matrices of all images, stacked, times the filters reshaped to
+    (k_h * k_w * c, F).
+
+    images: (N, H, W, c) (NHWC); filters: (k_h, k_w, c, F) (HWIO).
+    Returns (N, out_h, out_w, F), out = floor((n - k) / stride) + 1.
+
+    >>> conv2d_im2col(np.ones((1, 3, 3, 2)), np.ones((2, 2, 2, 1)))[0, :, :, 0]
+    array([[8., 8.],
+           [8., 8.]])
+    """
+    images = as_array(images, 4, "images")
+    filters = as_array(filters, 4, "filters")
+    stride = as_stride(stride)
+    k_h, k_w, channels, count = filters.shape
+    if channels != images.shape[3]:
+        raise ValueError(f"filters has {channels} input channels but images has {images.shape[3]} channels")
+    out_h, out_w = valid_size(images.shape[1:3], (k_h, k_w), stride, ("images", "filters"))
+    patches = np.concatenate([im2col(image, (k_h, k_w), stride) for image in images])
+    return (patches @ filters.reshape(k_h * k_w * channels, count)).reshape(len(images), out_h, out_w, count)
+
+
+def conv2d_backward(x, w, grad_y):
+    """The gradients of y = 'valid' cross-correlation of x with w, at stride 1 (for a
+    stride, see conv2d_backward_strided), given grad_y = dL/dy:
+
+        grad_w = 'valid' cross-correlation of x with grad_y
+        grad_x = 'full' convolution of grad_y with w (the full cross-correlation of
+                 grad_y with w flipped both ways)
+
+    x: (H, W); w: (k_h, k_w); grad_y: (H - k_h + 1, W - k_w + 1).
+    Returns (grad_x, grad_w), shapes (H, W) and (k_h, k_w).
+
+    >>> grad_x, grad_w = conv2d_backward(np.array([[1, 2, 3]]), np.array([[1, 10]]), np.array([[1, 1]]))
+    >>> grad_x, grad_w
+    (array([[ 1, 11, 10]]), array([[3, 5]]))
+    """
+    x = as_array(x, 2, "x")
+    w = as_array(w, 2, "w")
+    grad_y = as_array(grad_y, 2, "grad_y")
+    expected = valid_size(x.shape, w.shape, 1, ("x", "w"))
+    if grad_y.shape != expected:
+        raise ValueError(f"grad_y must have the shape of y, {expected}, got {grad_y.shape}")
+    return convolve2d(grad_y, w, "full"), correlate2d(x, grad_y, "valid")
+
+
+def dilate(grad_y, stride, shape):
+    """Spread grad_y, shape (out_h, out_w), `stride` cells apart with zeros between, and
+    pad it with zeros after (bottom, right) to `shape`: the gradient of the stride-1
+    output that a stride-s layer keeps every s-th value of.
+
+    >>> dilate(np.array([[1, 2]]), 2, (1, 4))
+    array([[1, 0, 2, 0]])
+    """
+    spread = np.zeros(shape, dtype=grad_y.dtype)
+    spread[: stride * (grad_y.shape[0] - 1) + 1 : stride, : stride * (grad_y.shape[1] - 1) + 1 : stride] = grad_y
+    return spread
+
+
+def conv2d_backward_strided(x, w, grad_y, stride):
+    """conv2d_backward for y = 'valid' cross-correlation of x with w at `stride`: a
+    stride-s output is every s-th value of the stride-1 output, so its gradient is the
+    stride-1 gradient with zeros for the values left out (dilate), and the stride-1
+    formulas do the rest.
+
+    x: (H, W); w: (k_h, k_w); grad_y: (floor((H - k_h) / s) + 1, floor((W - k_w) / s) + 1).
+    Returns (grad_x, grad_w), shapes (H, W) and (k_h, k_w).
+
+    >>> conv2d_backward_strided(np.arange(5.0)[None], np.ones((1, 3)), np.ones((1, 2)), 2)[0]
+    array([[1., 1., 2., 1., 1.]])
+    """
+    x = as_array(x, 2, "x")
+    w = as_array(w, 2, "w")
+    grad_y = as_array(grad_y, 2, "grad_y")
+    stride = as_stride(stride)
+    expected = valid_size(x.shape, w.shape, stride, ("x", "w"))
+    if grad_y.shape != expected:
+        raise ValueError(f"grad_y must have the shape of y, {expected}, got {grad_y.shape}")
+    return conv2d_backward(x, w, dilate(grad_y, stride, valid_size(x.shape, w.shape, 1)))
+
+
+def conv_transpose2d(x, kernel, stride=1):
+    """The transposed convolution: each input value x[i, j] adds x[i, j] * kernel, a
+    stamp of the kernel, into the output at row s*i, column s*j; the stride spreads
+    the stamps apart, and where they overlap they add up.
+
+    x: (h, w); kernel: (k_h, k_w). Returns ((h - 1) * s + k_h, (w - 1) * s + k_w).
+
+    >>> conv_transpose2d(np.array([[1, 2]]), np.array([[1, 10]]))
+    array([[ 1, 12, 20]])
+    """
+    x = as_array(x, 2, "x")
+    kernel = as_array(kernel, 2, "kernel")
+    stride = as_stride(stride)
+    k_h, k_w = kernel.shape
+    out = np.zeros(((x.shape[0] - 1) * stride + k_h, (x.shape[1] - 1) * stride + k_w), np.result_type(x, kernel))
+    for (i, j), value in np.ndenumerate(x):
+        out[stride * i : stride * i + k_h, stride * j : stride * j + k_w] += value * kernel
+    return out
+
+
+def transposed_sizes(n, k, stride, padding):
+    """The output sizes o whose stride-s convolution with k taps gives back n, which
+    are the ones tf.nn.conv2d_transpose accepts: VALID (n - 1)s + k up to (n - 1)s + k
+    + s - 1, SAME (n - 1)s + 1 up to n*s. Returns range(first, last + 1).
+
+    >>> list(transposed_sizes(3, 3, 2, "VALID")), list(transposed_sizes(3, 3, 2, "SAME"))
+    ([7, 8], [5, 6])
+    """
+    first = (n - 1) * stride + (k if padding == "VALID" else 1)
+    return range(first, first + stride)
+
+
+def separable_factors(kernel):
+    """The two 1-D kernels whose outer product is `kernel`, shape (k_h, k_w), found with
+    the SVD: kernel = U diag(S) V^T, and rank 1 means S[1:] is 0, so kernel =
+    S[0] * outer(U[:, 0], V[0]). Scaled so that the column's smallest non-zero |value|
+    is 1 and its first non-zero value positive. Returns (column (k_h,), row (k_w,));
+    ValueError when the kernel is not of rank 1.
+
+    >>> separable_factors(np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]))
+    (array([1., 2., 1.]), array([-1.,  0.,  1.]))
+    """
+    kernel = as_array(kernel, 2, "kernel")
+    u, s, vt = np.linalg.svd(kernel.astype(float))
+    if s[0] == 0 or (len(s) > 1 and s[1] > 1e-10 * s[0]):
+        raise ValueError(f"kernel is not separable: its singular values are {np.round(s, 6)}, not one non-zero")
+    column, row = u[:, 0] * s[0], vt[0]
+    nonzero = column[np.abs(column) > 1e-12 * np.abs(column).max()]
+    scale = np.abs(nonzero).min() * np.sign(nonzero[0])
+    return (column / scale).round(12) + 0.0, (row * scale).round(12) + 0.0
+
+
+def separable_convolve2d(image, column, row, mode="full"):
+    """Convolve `image`, shape (H, W), with the kernel outer(column, row), shape
+    (k_h, k_w), as two 1-D passes: the column (k_h, 1) down every column of pixels,
+    then the row (1, k_w) along every row, each with convolve2d of 1_2D.py: k_h + k_w
+    multiply-adds per pixel instead of k_h * k_w. `mode` as convolve2d's.
+
+    >>> separable_convolve2d(np.eye(3), np.array([1, 1]), np.array([1, 2]), "valid")
+    array([[3., 2.],
+           [1., 3.]])
+    """
+    image = as_array(image, 2, "image")
+    column = as_array(column, 1, "column")
+    row = as_array(row, 1, "row")
+    return convolve2d(convolve2d(image, column[:, np.newaxis], mode), row[np.newaxis, :], mode)
+
+
+# TensorFlow, for the checks ------------------------------------------------------------------
+
+
+def tf_correlate(x, w, stride=1):
+    """tf.nn.conv2d, VALID, of a 2-D x, shape (H, W), with a 2-D w, shape (k_h, k_w), in
+    float64: the 'valid' cross-correlation, shape (out_h, out_w), as a NumPy array.
+
+    >>> tf_correlate(np.array([[1, 2, 3]]), np.array([[1, 10]]))
+    array([[21., 32.]])
+    """
+    image = tf.constant(np.asarray(x, np.float64)[np.newaxis, :, :, np.newaxis])
+    kernel = tf.constant(np.asarray(w, np.float64)[:, :, np.newaxis, np.newaxis])
+    return tf.nn.conv2d(image, kernel, strides=stride, padding="VALID").numpy()[0, :, :, 0]
+
+
+def tf_gradients(x, w, grad_y, stride=1):
+    """(dL/dx, dL/dw) from tf.GradientTape for L = sum(y * grad_y), y = tf.nn.conv2d of
+    x, shape (H, W), with w, shape (k_h, k_w), VALID at `stride`: then dL/dy is grad_y.
+
+    >>> tf_gradients(np.array([[1, 2, 3]]), np.array([[1, 10]]), np.array([[1, 1]]))[1]
+    array([[3., 5.]])
+    """
+    image = tf.Variable(np.asarray(x, np.float64)[np.newaxis, :, :, np.newaxis])
+    kernel = tf.Variable(np.asarray(w, np.float64)[:, :, np.newaxis, np.newaxis])
+    with tf.GradientTape() as tape:
+        y = tf.nn.conv2d(image, kernel, strides=stride, padding="VALID")
+        loss = tf.reduce_sum(y[0, :, :, 0] * grad_y)
+    grad_x, grad_w = tape.gradient(loss, [image, kernel])
+    return grad_x.numpy()[0, :, :, 0], grad_w.numpy()[:, :, 0, 0]
+
+
+def tf_conv_transpose(x, kernel, stride=1, size=None, padding="VALID"):
+    """tf.nn.conv2d_transpose of a 2-D x, shape (h, w), with a 2-D kernel, shape
+    (k_h, k_w), in float64, to an output of `size` (rows, columns), by default the
+    VALID size ((h - 1)s + k_h, (w - 1)s + k_w). Returns a NumPy array of that shape.
+
+    >>> tf_conv_transpose(np.array([[1, 2]]), np.array([[1, 10]]))
+    array([[ 1., 12., 20.]])
+    """
+    x, kernel = np.asarray(x, np.float64), np.asarray(kernel, np.float64)
+    if size is None:
+        size = ((x.shape[0] - 1) * stride + kernel.shape[0], (x.shape[1] - 1) * stride + kernel.shape[1])
+    result = tf.nn.conv2d_transpose(
+        x[np.newaxis, :, :, np.newaxis], kernel[:, :, np.newaxis, np.newaxis], (1, *size, 1), stride, padding
+    )
+    return result.numpy()[0, :, :, 0]
+
+
+def tf_accepted_sizes(n, k, stride, padding):
+    """The output sizes o, 1 <= o <= n*s + k, for which tf.nn.conv2d_transpose takes an
+    n x n input and a k x k kernel at `stride` and `padding` (it refuses the others).
+
+    >>> tf_accepted_sizes(3, 3, 2, "VALID")
+    [7, 8]
+    """
+    accepted = []
+    for size in range(1, n * stride + k + 1):
+        try:
+            tf_conv_transpose(np.ones((n, n)), np.ones((k, k)), stride, (size, size), padding)
+        except (ValueError, tf.errors.InvalidArgumentError):
+            continue
+        accepted.append(size)
+    return accepted
+
+
+def keras_transposed_size(n, k, stride, padding, output_padding=None):
+    """The output size Keras's Conv2DTranspose gives an n x n input, from its shape
+    inference (nothing is computed).
+
+    >>> keras_transposed_size(3, 3, 2, "valid"), keras_transposed_size(3, 3, 2, "valid", 1)
+    (7, 8)
+    """
+    layer = keras.layers.Conv2DTranspose(1, k, strides=stride, padding=padding, output_padding=output_padding)
+    return layer.compute_output_shape((1, n, n, 1))[1]
+
+
+def yes(flag):
+    """'True' or 'False' for a printed check.
+
+    >>> yes(np.True_)
+    'True'
+    """
+    return str(bool(flag))
+
+
+def indented(array, prefix="    "):
+    """The NumPy printout of `array`, each line indented by `prefix`.
+
+    >>> print(indented(np.array([[1, 2]])))
+        [[1 2]]
+    """
+    return "\n".join(prefix + line for line in str(array).splitlines())
+
+
+# Figures -------------------------------------------------------------------------------------
+
+
+def matrix_figure(kernel, image_shape):
+    """C of `kernel`, shape (3, 3), for an image of `image_shape`, drawn cell by cell:
+    each of the nine weights in its own colour, zeros blank, with the kernel beside it
+    in the same colours."""
+    taps = correlation_matrix(np.arange(1, kernel.size + 1).reshape(kernel.shape), image_shape)  # tap 1..9, or 0
+    rows, columns = taps.shape
+    colours = np.array(["white"] + WEIGHT_COLOURS)[taps]
+    values = np.array([""] + [str(v) for v in kernel.ravel()])[taps]
+    fig = plt.figure(figsize=(15, 6.6))
+    ax = lesson_2d.grid_axes(fig, 1, 1)
+    left = kernel.shape[1] + 2
+    ax.set_xlim(-0.5, left + columns + 0.5)
+    ax.set_ylim(rows + 1, -3.2)
+    lesson_2d.draw_grid(ax, kernel, np.array(WEIGHT_COLOURS).reshape(kernel.shape), fontsize=12)
+    lesson_2d.label(ax, kernel.shape[1] / 2, -0.5, "kernel", fontsize=12)
+    lesson_2d.draw_grid(ax, values, colours, left=left, fontsize=8)
+    H, W = image_shape
+    for column in range(W, H * W, W):
+        ax.plot([left + column] * 2, [0, rows], color="black", linewidth=1.5)
+    lesson_2d.label(ax, left + columns / 2, -0.5,
+                    f"C: one row per output pixel ({rows}), one column per image pixel ({H}x{W} = {columns}); "
+                    "thick lines between image rows", fontsize=11)
+    lesson_2d.label(ax, (left + columns) / 2, -2.2,
+                    f"A 3x3 cross-correlation of a {H}x{W} image is the matrix C: every row holds the same nine "
+                    "weights, shifted; blank cells are 0", fontsize=14)
+    return fig
+
+
+def transposed_frames(x, kernel, stride):
+    """The transposed convolution of `x`, shape (h, w), with `kernel`, shape (k_h, k_w),
+    at `stride`, one frame per input cell in reading order and a last one with the
+    result: the input cell lit up, its stamp x[i, j] * kernel, and the output with the
+    stamp outlined where it is added. PIL images of one size and one palette."""
+    h, w = x.shape
+    k_h, k_w = kernel.shape
+    out_h, out_w = (h - 1) * stride + k_h, (w - 1) * stride + k_w
+    kernel_left, stamp_left, out_left = w + 1.5, w + k_w + 3, w + 2 * k_w + 4.5
+    output = np.zeros((out_h, out_w), dtype=int)
+    steps = list(np.ndenumerate(x))
+    pictures = []
+    for step in range(len(steps) + 1):
+        fig = plt.figure(figsize=(11.5, 4.6), dpi=72)
+        ax = lesson_2d.grid_axes(fig, 1, 1)
+        ax.set_xlim(-0.5, out_left + out_w + 0.5)
+        ax.set_ylim(out_h + 0.4, -2.6)
+        input_colours = np.full(x.shape, INPUT_COLOUR, dtype=object)
+        touched = np.zeros(output.shape, dtype=bool)
+        for (i, j), _ in steps[: step + 1]:
+            touched[stride * i : stride * i + k_h, stride * j : stride * j + k_w] = True
+        if step < len(steps):
+            (i, j), value = steps[step]
+            input_colours[i, j] = LIT_COLOUR
+            output[stride * i : stride * i + k_h, stride * j : stride * j + k_w] += value * kernel
+            stamp = value * kernel
+            title = (f"Step {step + 1} of {x.size}: input x[{i}, {j}] = {value} adds {value} × kernel "
+                     f"at output rows {stride * i}-{stride * i + k_h - 1}, columns {stride * j}-{stride * j + k_w - 1}")
+        else:
+            stamp = np.full(kernel.shape, "")
+            title = f"Done: the {out_h}x{out_w} output is the sum of the {x.size} stamps; where stamps overlap they add"
+        lesson_2d.draw_grid(ax, x, input_colours.astype(str), fontsize=14)
+        lesson_2d.draw_grid(ax, kernel, KERNEL_COLOUR, left=kernel_left, fontsize=14)
+        lesson_2d.draw_grid(ax, stamp, LIT_COLOUR if step < len(steps) else "white", left=stamp_left, fontsize=14)
+        shown = np.where(touched, output.astype(str), "")
+        lesson_2d.draw_grid(ax, shown, np.where(touched, OUTPUT_COLOUR, "white"), left=out_left, fontsize=14)
+        if step < len(steps):
+            ax.add_patch(Rectangle((j, i), 1, 1, fill=False, edgecolor=STAMP_COLOUR, linewidth=3))
+            ax.add_patch(Rectangle((out_left + stride * j, stride * i), k_w, k_h, fill=False,
+                                   edgecolor=STAMP_COLOUR, linewidth=3))
+        lesson_2d.label(ax, w / 2, -0.5, f"INPUT x, {h}x{w}", fontsize=12, fontweight="bold")
+        lesson_2d.label(ax, kernel_left + k_w / 2, -0.5, f"kernel, {k_h}x{k_w}", fontsize=12)
+        lesson_2d.label(ax, stamp_left + k_w / 2, -0.5, "stamp = x[i, j] × kernel", fontsize=12)
+        lesson_2d.label(ax, out_left + out_w / 2, -0.5,
+                        f"OUTPUT, {out_h}x{out_w}: ({h} - 1)·{stride} + {k_h} = {out_h}", fontsize=12, fontweight="bold")
+        lesson_2d.label(ax, (out_left + out_w) / 2, -1.9,
+                        f"Transposed convolution, stride {stride}: {title}", fontsize=12)
+        fig.canvas.draw()
+        pictures.append(lesson_2d.rgb_pixels(fig))
+        plt.close(fig)
+    return lesson_2d.to_shared_palette(pictures)
+
+
+def separable_figure(column, row):
+    """The kernel outer(column, row) drawn as the product of its two 1-D factors, every
+    number written in; column (k_h,), row (k_w,) of integers."""
+    kernel = np.outer(column, row)
+    k_h, k_w = kernel.shape
+    row_left, kernel_left = 2.5, k_w + 5
+    fig = plt.figure(figsize=(11, 4.6))
+    ax = lesson_2d.grid_axes(fig, 1, 1)
+    ax.set_xlim(-0.5, kernel_left + k_w + 0.5)
+    ax.set_ylim(k_h + 0.5, -2.6)
+    lesson_2d.draw_grid(ax, column[:, np.newaxis], INPUT_COLOUR, fontsize=13)
+    lesson_2d.draw_grid(ax, row[np.newaxis, :], INPUT_COLOUR, left=row_left, top=(k_h - 1) / 2, fontsize=13)
+    lesson_2d.draw_grid(ax, kernel, KERNEL_COLOUR, left=kernel_left, fontsize=13)
+    lesson_2d.label(ax, 0.5, -0.5, "column", fontsize=12)
+    lesson_2d.label(ax, row_left + k_w / 2, (k_h - 1) / 2 - 0.5, "row", fontsize=12)
+    lesson_2d.label(ax, kernel_left + k_w / 2, -0.5, f"kernel = outer(column, row), {k_h}x{k_w}", fontsize=12)
+    lesson_2d.label(ax, 1.75, k_h / 2, "×", fontsize=24)
+    lesson_2d.label(ax, kernel_left - 1.25, k_h / 2, "=", fontsize=24)
+    lesson_2d.label(ax, (kernel_left + k_w) / 2, -1.8,
+                    f"A separable kernel: {k_h} + {k_w} = {k_h + k_w} multiply-adds per pixel in two 1-D passes, "
+                    f"instead of {k_h * k_w}", fontsize=13)
+    return fig
+
+
+# The sections ----------------------------------------------------------------------------------
+
+
+def inside_a_convolution_layer():
+    """README: "Inside a convolution layer". A layer computes a = ReLU(x ⋆ w + b);
+    checked against TensorFlow on one small case."""
+    lessonkit.heading("Inside a convolution layer")
+    rng = np.random.default_rng(3)
+    x = rng.integers(-3, 4, size=(4, 4)).astype(float)
+    w = rng.integers(-2, 3, size=(3, 3)).astype(float)
+    b = -1.0
+    ours = np.maximum(correlate2d(x, w, "valid") + b, 0)
+    theirs = tf.nn.relu(tf_correlate(x, w) + b).numpy()
+    print("A convolution layer computes a = ReLU(x ⋆ w + b): the cross-correlation (⋆) of its input")
+    print("x with its weights w, plus a bias b, through ReLU(z) = max(z, 0).")
+    print(f"x =\n{indented(x.astype(int))}\nw =\n{indented(w.astype(int))}\nb = {b:g}")
+    print(f"x ⋆ w + b = correlate2d(x, w, 'valid') + b =\n{indented((correlate2d(x, w, 'valid') + b).astype(int))}")
+    print(f"a = ReLU(x ⋆ w + b) =\n{indented(ours.astype(int))}")
+    print(f"  == tf.nn.relu(tf.nn.conv2d(x, w, VALID) + b): {yes(np.array_equal(ours, theirs))}")
+
+
+def a_convolution_is_a_matrix(figures):
+    """README: "A convolution is a matrix". C @ image.ravel() is the 'valid'
+    cross-correlation; C drawn for a 6x6 image; the 28x28 numbers of "Analogies"."""
+    lessonkit.heading("A convolution is a matrix")
+    kernel = np.arange(1, 10).reshape(3, 3)
+    image = np.random.default_rng(1).integers(0, 10, size=(4, 4))
+    matrix = correlation_matrix(kernel, image.shape)
+    print(f"A 4x4 image I and a 3x3 kernel w:\nI =\n{indented(image)}\nw =\n{indented(kernel)}")
+    print(f"C = correlation_matrix(w, (4, 4)), shape {matrix.shape}: one row per output pixel, one column per")
+    print("image pixel. Each row is the nine weights, laid out where the window sits on I raveled:")
+    print(indented(matrix))
+    product = (matrix @ image.ravel()).reshape(2, 2)
+    print(f"C @ I.ravel(), reshaped to 2x2:\n{indented(product)}")
+    print(f"  == correlate2d(I, w, 'valid'): {yes(np.array_equal(product, correlate2d(image, kernel, 'valid')))}")
+    print(f"  == tf.nn.conv2d VALID:         {yes(np.array_equal(product, tf_correlate(image, kernel)))}")
+    figures.add("layer_matrix", matrix_figure(kernel, (6, 6)))
+
+    weights = np.random.default_rng(2).standard_normal((3, 3))
+    same = same_correlation_matrix(weights, (28, 28))
+    picture = np.random.default_rng(3).random((28, 28))
+    by_matrix = (same @ picture.ravel()).reshape(28, 28)
+    by_tf = tf.nn.conv2d(picture[None, :, :, None], weights[:, :, None, None], 1, "SAME").numpy()[0, :, :, 0]
+    nonzero = np.count_nonzero(same)
+    print()
+    print("For a 28x28 image and a 3x3 kernel with SAME padding (28x28 out), C has the shape of the")
+    print(f"dense layer's weight matrix: {same.shape}, {same.size:,} entries (with 784 biases, the dense")
+    print("layer's 615,440 parameters). With random weights in the kernel:")
+    print(f"  non-zero entries:      {nonzero:,} (at most 9 per row; fewer on the border, where the")
+    print("                         window hangs over the zero padding)")
+    print(f"  distinct values:       {len(np.unique(same[same != 0]))} (the kernel's weights), plus 0")
+    print(f"  fraction that is zero: {1 - nonzero / same.size:.2%}")
+    print(f"  C @ image.ravel() == tf.nn.conv2d SAME: {yes(np.allclose(by_matrix, by_tf, rtol=0, atol=1e-12))}")
+    print("A convolutional layer is a dense layer with most weights forced to 0 and the rest tied")
+    print("together: 9 weights to learn instead of 614,656.")
+
+
+def one_matrix_multiply_im2col():
+    """README: "One matrix multiply: im2col". The patch matrix times the reshaped filters
+    is the whole layer; checked against tf.nn.conv2d for channels, filters and stride 2."""
+    lessonkit.heading("One matrix multiply: im2col")
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 10, size=(4, 4, 2))
+    patches = im2col(image, (3, 3))
+    print("A 4x4 image with 2 channels, shape (4, 4, 2), and 3x3 filters: im2col puts each 3x3x2")
+    print(f"window in a row, ordered (row, column, channel) as a filter ravels: shape {patches.shape}")
+    print(indented(patches))
+    images = rng.standard_normal((2, 9, 9, 3))
+    filters = rng.standard_normal((3, 3, 3, 4))
+    print()
+    print(f"A batch of images {images.shape} (NHWC) and filters {filters.shape} (HWIO):")
+    for stride in (1, 2):
+        ours = conv2d_im2col(images, filters, stride)
+        theirs = tf.nn.conv2d(images, filters, strides=stride, padding="VALID").numpy()
+        rows, columns = images.shape[0] * ours.shape[1] * ours.shape[2], np.prod(filters.shape[:3])
+        print(f"  stride {stride}: patches ({rows}, {columns}) @ filters reshaped ({columns}, {filters.shape[3]}) "
+              f"-> {ours.shape}; "
+              f"== tf.nn.conv2d: {yes(np.allclose(ours, theirs, rtol=0, atol=1e-12))}")
+    bias = rng.standard_normal(4)
+    layer = np.maximum(conv2d_im2col(images, filters) + bias, 0)
+    tf_layer = tf.nn.relu(tf.nn.conv2d(images, filters, 1, "VALID") + bias).numpy()
+    print(f"  the whole layer, ReLU(x ⋆ w + b), == tf.nn.relu(tf.nn.conv2d + b): "
+          f"{yes(np.allclose(layer, tf_layer, rtol=0, atol=1e-12))}")
+    side, channels, k = 64, 16, 3
+    out = side - k + 1
+    print()
+    print(f"The price: every pixel is copied into up to {k * k} rows. A {side}x{side} image with {channels} channels")
+    print(f"holds {side * side * channels:,} values; its patch matrix for {k}x{k} filters, {out * out:,} rows of "
+          f"{k * k * channels},")
+    print(f"holds {out * out * k * k * channels:,}: {out * out * k * k / (side * side):.1f} times as many. "
+          "Frameworks pay that price because one large")
+    print("matrix multiply runs at the machine's best speed (see \"How fast is a convolution?\").")
+
+
+def the_backward_pass():
+    """README: "The backward pass". grad_w is a cross-correlation, grad_x a true
+    convolution; checked against tf.GradientTape and a finite difference."""
+    lessonkit.heading("The backward pass")
+    x = np.array([[1, 2, 0], [3, 1, 2], [0, 1, 4]])
+    w = np.array([[1, 2], [3, 4]])
+    grad_y = np.array([[1, 0], [2, -1]])
+    y = correlate2d(x, w, "valid")
+    grad_x, grad_w = conv2d_backward(x, w, grad_y)
+    tf_x, tf_w = tf_gradients(x, w, grad_y)
+    print(f"x =\n{indented(x)}\nw =\n{indented(w)}\ny = correlate2d(x, w, 'valid') =\n{indented(y)}")
+    print(f"grad_y = dL/dy, from the layers above:\n{indented(grad_y)}")
+    print(f"grad_w = correlate2d(x, grad_y, 'valid') =\n{indented(grad_w)}")
+    print(f"grad_x = convolve2d(grad_y, w, 'full') =\n{indented(grad_x)}")
+    print(f"  == correlate2d(grad_y, w flipped, 'full'): {yes(np.array_equal(grad_x, correlate2d(grad_y, w[::-1, ::-1])))}")
+    print(f"  == tf.GradientTape (grad_x, grad_w): {yes(np.array_equal(grad_x, tf_x))}, {yes(np.array_equal(grad_w, tf_w))}")
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((7, 6)), rng.standard_normal((3, 2))
+    grad_y = rng.standard_normal((5, 5))
+    grad_x, grad_w = conv2d_backward(x, w, grad_y)
+    tf_x, tf_w = tf_gradients(x, w, grad_y)
+    print(f"Random x {x.shape}, w {w.shape}, grad_y {grad_y.shape}: == tf.GradientTape: "
+          f"{yes(np.allclose(grad_x, tf_x, atol=1e-12) and np.allclose(grad_w, tf_w, atol=1e-12))}")
+    step = 1e-6
+    nudge = np.zeros_like(x)
+    nudge[2, 3] = step
+
+    def loss(image):
+        return np.sum(correlate2d(image, w, "valid") * grad_y)
+
+    finite = (loss(x + nudge) - loss(x - nudge)) / (2 * step)
+    print(f"Finite difference for x[2, 3]: (L(x + e) - L(x - e)) / 2e = {finite:.6f}, grad_x[2, 3] = {grad_x[2, 3]:.6f}")
+    print("The input gradient slides the kernel flipped: the gradient of a cross-correlation")
+    print("layer is a true convolution.")
+
+
+def with_a_stride():
+    """README: "With a stride: spread the gradient with zeros". conv2d_backward_strided
+    against tf.GradientTape at stride 2."""
+    lessonkit.heading("With a stride: spread the gradient with zeros")
+    rng = np.random.default_rng(6)
+    x = rng.integers(-2, 3, size=(6, 6))
+    w = rng.integers(-2, 3, size=(3, 3))
+    grad_y = np.array([[1, 2], [3, 4]])
+    spread = dilate(grad_y, 2, (4, 4))
+    print(f"A 6x6 x, a 3x3 w, stride 2: y is {grad_y.shape}, every other value of the 4x4 stride-1 output.")
+    print(f"grad_y =\n{indented(grad_y)}\nspread 2 apart with zeros, to the 4x4 of stride 1:\n{indented(spread)}")
+    grad_x, grad_w = conv2d_backward_strided(x, w, grad_y, 2)
+    tf_x, tf_w = tf_gradients(x, w, grad_y, stride=2)
+    print(f"grad_x, grad_w from the stride-1 formulas == tf.GradientTape at stride 2: "
+          f"{yes(np.array_equal(grad_x, tf_x))}, {yes(np.array_equal(grad_w, tf_w))}")
+    x = rng.standard_normal((10, 10))
+    grad_y = rng.standard_normal((3, 3))
+    grad_x, grad_w = conv2d_backward_strided(x, w, grad_y, 3)
+    tf_x, tf_w = tf_gradients(x, w, grad_y, stride=3)
+    print(f"Random 10x10 x, stride 3 (the last row and column of x fall in no window): "
+          f"{yes(np.allclose(grad_x, tf_x, atol=1e-12) and np.allclose(grad_w, tf_w, atol=1e-12))}")
+
+
+def the_transposed_convolution(figures):
+    """README: "The transposed convolution". Stamps of the kernel; equal to C transposed,
+    to the input gradient and to tf.nn.conv2d_transpose, at stride 1 and 2."""
+    lessonkit.heading("The transposed convolution")
+    x = np.array([[1, 2], [3, 1]])
+    kernel = np.array([[1, 2, 0], [0, 1, 0], [2, 0, 1]])
+    print(f"x =\n{indented(x)}\nkernel =\n{indented(kernel)}")
+    for stride in (1, 2):
+        out = conv_transpose2d(x, kernel, stride)
+        matrix = correlation_matrix(kernel, out.shape, stride)
+        by_matrix = (matrix.T @ x.ravel()).reshape(out.shape)
+        gradient, _ = conv2d_backward_strided(np.zeros(out.shape), kernel, x, stride)
+        print(f"stride {stride}: conv_transpose2d(x, kernel, {stride}), shape {out.shape}:\n{indented(out)}")
+        print(f"  == C.T @ x.ravel(), C = correlation_matrix(kernel, {out.shape}, stride={stride}) of shape "
+              f"{matrix.shape}: {yes(np.array_equal(out, by_matrix))}")
+        print(f"  == the input gradient of that convolution, with grad_y = x:       {yes(np.array_equal(out, gradient))}")
+        print(f"  == tf.nn.conv2d_transpose, VALID:                                 "
+              f"{yes(np.array_equal(out, tf_conv_transpose(x, kernel, stride)))}")
+    print("Each input value adds a copy of the kernel, scaled by it, into the output; stride 2")
+    print("spreads the copies two cells apart, so here they overlap on one row and one column only.")
+    figures.add_animation("layer_transposed", transposed_frames(x, kernel, 2), frame_ms=1400)
+
+
+def the_transposed_output_size():
+    """README: "The output size of a transposed convolution". The sizes TensorFlow
+    accepts, against the rule, over a small grid; Keras's choice and output_padding."""
+    lessonkit.heading("The output size of a transposed convolution")
+    print("A stride-s convolution with k taps maps several input sizes o to the same output size n,")
+    print("so a transposed convolution from n values must be told which o to give back.")
+    print("tf.nn.conv2d_transpose accepts exactly the o whose convolution gives n:")
+    print("  VALID: (n - 1)·s + k  up to (n - 1)·s + k + s - 1")
+    print("  SAME:  (n - 1)·s + 1  up to n·s")
+    columns = "{:>3} {:>3} {:>3} | {:>14} {:>6} {:>8} | {:>14} {:>6}"
+    print(columns.format("n", "k", "s", "VALID rule", "TF", "Keras", "SAME rule", "TF"))
+    agree = True
+    for n, k, s in [(n, k, s) for n in (1, 3) for k in (1, 2, 3, 4) for s in (1, 2, 3)]:
+        cells = []
+        for padding in ("VALID", "SAME"):
+            rule = list(transposed_sizes(n, k, s, padding))
+            accepted = tf_accepted_sizes(n, k, s, padding)
+            agree &= rule == accepted
+            cells += [f"{rule[0]}..{rule[-1]}" if len(rule) > 1 else str(rule[0]), yes(rule == accepted)]
+            if padding == "VALID":
+                cells.append(keras_transposed_size(n, k, s, "valid"))
+        if n == 3:
+            print(columns.format(n, k, s, *cells))
+    print(f"The rule == the sizes TensorFlow accepts, n in (1, 3), k in 1..4, s in 1..3: {yes(agree)}")
+    padded = all(
+        keras_transposed_size(n, k, s, "valid", p) == (n - 1) * s + k + p
+        for n in (1, 3) for k in (1, 2, 3, 4) for s in (1, 2, 3) for p in range(s)
+    )
+    default = all(
+        keras_transposed_size(n, k, s, "valid") == (n - 1) * s + max(k, s) and keras_transposed_size(n, k, s, "same") == n * s
+        for n in (1, 3) for k in (1, 2, 3, 4) for s in (1, 2, 3)
+    )
+    print(f"Keras's Conv2DTranspose picks (n - 1)·s + max(k, s) for VALID and n·s for SAME: {yes(default)}")
+    print(f"With output_padding=p, p < s, it picks (n - 1)·s + k + p for VALID: {yes(padded)}")
+
+
+def separable_kernels(figures):
+    """README: "Separable kernels". The SVD finds Sobel and Gaussian kernels to be of
+    rank 1; two 1-D passes equal the 2-D convolution at 2k instead of k² multiply-adds."""
+    lessonkit.heading("Separable kernels")
+    sobel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+    binomial = np.array([1, 4, 6, 4, 1])
+    gaussian = np.outer(binomial, binomial)
+    image = np.random.default_rng(7).integers(0, 256, size=(40, 50))
+    for name, kernel in (("Sobel x", sobel), ("Gaussian (binomial 5x5, times 256)", gaussian)):
+        singular = np.linalg.svd(kernel.astype(float), compute_uv=False)
+        column, row = separable_factors(kernel)
+        print(f"{name}:\n{indented(kernel)}")
+        print(f"  singular values: {np.round(singular, 6) + 0.0}: one non-zero, rank 1")
+        print(f"  = outer(column, row), column = {column}, row = {row}: "
+              f"{yes(np.array_equal(np.outer(column, row), kernel))}")
+        two_passes = separable_convolve2d(image, column, row, "same")
+        print(f"  two 1-D passes == convolve2d with the 2-D kernel, 'same', on a 40x50 image: "
+              f"{yes(np.array_equal(two_passes, convolve2d(image, kernel, 'same')))}")
+    laplacian = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
+    print(f"The Laplacian's singular values: {np.round(np.linalg.svd(laplacian.astype(float), compute_uv=False), 3) + 0.0}:")
+    print("rank 2, not separable.")
+    print("Multiply-adds per output pixel, k x k kernel: 2-D k², separable 2k:")
+    for k in (3, 5, 15, 31):
+        print(f"  {f'{k}x{k}':>5}: {k * k:4d} against {2 * k:2d}, {k * k / (2 * k):.1f} times fewer")
+    figures.add("layer_separable", separable_figure(binomial, binomial))
+
+
+@lessonkit.lesson_main
+def main(argv=None):
+    args = lessonkit.parse_args(__doc__, argv)
+    figures = lessonkit.Figures(args)
+    inside_a_convolution_layer()
+    a_convolution_is_a_matrix(figures)
+    one_matrix_multiply_im2col()
+    the_backward_pass()
+    with_a_stride()
+    the_transposed_convolution(figures)
+    the_transposed_output_size()
+    separable_kernels(figures)
+    return figures.write()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

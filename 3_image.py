@@ -1,44 +1,62 @@
 """Convolution applied to an image.
 
-A photograph is a grid of grey levels. Sliding a small kernel over it turns that grid into a
-feature map: here the edge-detecting kernel, the same map with a bias added, the kernels that
-subtract neighbouring pixels, and a gallery of classic kernels (blur, sharpen, edges, emboss).
-Any photo works with --image, a large phone picture included.
+A photograph is a grid of grey levels, and sliding a small kernel over it turns that grid into
+a feature map. The lesson reads a cut-out photograph of a crane on a flat background and
+applies the Laplacian (it answers most to spots and thin lines), then a bias and ReLU as a
+neuron does, kernels that subtract neighbouring pixels, Sobel and emboss (whose sign a true
+convolution flips), and a gallery of classic kernels. Any photo works with --image, a large
+phone picture included.
+
+With --kernel, the lesson applies your own kernel instead, to the photo or to --image: it
+prints the kernel and its feature map, writes one figure, image_kernel.png, and skips the rest.
 """
 
+import re
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 from scipy import ndimage, signal
 
 import lessonkit
 
-EDGE_KERNEL = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
+LAPLACIAN = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]])  # GIMP's "edge detect"
 HORIZONTAL_PAIR = np.array([[-1, 1]])  # two pixels side by side
 VERTICAL_PAIR = HORIZONTAL_PAIR.T  # two pixels one above the other
-SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])  # written for correlation, as OpenCV has it
 SOBEL_Y = SOBEL_X.T
+EMBOSS = np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])  # written for correlation too
 
 GALLERY = {
     "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]]),
     "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
     "box blur": np.ones((3, 3)) / 9,
     "Gaussian blur": np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16,
-    "edge enhance": np.array([[0, 0, 0], [-1, 1, 0], [0, 0, 0]]),
-    "edge detect": EDGE_KERNEL,
-    "emboss": np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
+    "edge enhance (GIMP)": np.array([[0, 0, 0], [-1, 1, 0], [0, 0, 0]]),
+    "Laplacian (edge detect)": LAPLACIAN,
+    "emboss": EMBOSS,
     "Sobel x": SOBEL_X,
     "Sobel y": SOBEL_Y,
 }
 
 PHOTO = lessonkit.data_path("bird.jpg")  # the photograph the lesson uses unless given another
-BIAS = 100
+BIRD_MASK = lessonkit.data_path("bird_mask.png")  # white where bird.jpg shows the bird
+BIAS = -50  # the neuron's bias in "A bias, then ReLU"
+SIGNED_SCALE = 100  # signed maps are drawn at full colour from +-100 on
+ZOOM = 48  # side of the crop that the Laplacian's figure enlarges
+SMALL_DIFFERENCE = 5  # grey levels: neighbours closer than this count as alike
 DRAWN_PIXELS = 500  # longest side of a picture as drawn; the computing is at full size
 GALLERY_PIXELS = 340  # the same for each small picture of the gallery
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
+KERNEL_HELP = (
+    'your own kernel, e.g. "0 -1 0; -1 5 -1; 0 -1 0": rows separated by ";", numbers by spaces '
+    "or commas, fractions such as 1/9 allowed. It is applied to the photo (or --image) instead of "
+    "the lesson, and only image_kernel.png is written. A kernel that starts with a minus sign "
+    'and has no space needs the form --kernel="-1,1".'
+)
 
 
 def load_grayscale(path):
@@ -168,9 +186,9 @@ def convolve(image, kernel):
     """Convolve an image with a kernel, keeping its size: scipy.signal.convolve2d with
     mode='same' and boundary='symm' (the border is mirrored, edge pixel included).
 
-    image: array of shape (height, width), any number type; computed in float32.
-    kernel: array of shape (kh, kw).
-    Returns a float32 feature map of shape (height, width).
+    image: array of shape (H, W), any number type; computed in float32.
+    kernel: array of shape (k_h, k_w).
+    Returns a float32 feature map of shape (H, W).
 
     >>> convolve(np.array([[255, 7, 3]]), HORIZONTAL_PAIR)
     array([[  0., 248.,   4.]], dtype=float32)
@@ -181,18 +199,23 @@ def convolve(image, kernel):
 
 
 def convolve_fast(image, kernel):
-    """The same as `convolve` for a kernel of odd height and width, by scipy.ndimage, which
-    is several times faster on a large photo. Its mode 'reflect' (d c b a | a b c d) is
-    signal's 'symm'; its 'mirror' (d c b | a b c d) would not be.
+    """The same as `convolve`, by scipy.ndimage, which is several times faster on a large
+    photo. Its mode 'reflect' (d c b a | a b c d) is signal's 'symm' and np.pad's
+    'symmetric'. An even kernel has no middle pixel, and ndimage centres it one row or column
+    away from where signal does; origin=-1 along each even axis lines the two up.
 
-    image: array of shape (height, width), any number type; kernel: array of shape (kh, kw),
-    kh and kw odd. The sums are done in float64, and stored as float32.
-    Returns a float32 feature map of shape (height, width).
+    image: array of shape (H, W), any number type; kernel: array of shape (k_h, k_w).
+    The sums are done in float64, and stored as float32.
+    Returns a float32 feature map of shape (H, W).
 
     >>> convolve_fast(np.array([[1, 2, 3]]), [[1, 0, -1]])
     array([[1., 2., 1.]], dtype=float32)
+    >>> convolve_fast(np.array([[255, 7, 3]]), HORIZONTAL_PAIR)
+    array([[  0., 248.,   4.]], dtype=float32)
     """
-    return ndimage.convolve(np.asarray(image), np.asarray(kernel, dtype=np.float64), output=np.float32, mode="reflect")
+    kernel = np.asarray(kernel, dtype=np.float64)
+    origin = [-1 if size % 2 == 0 else 0 for size in kernel.shape]
+    return ndimage.convolve(np.asarray(image), kernel, output=np.float32, mode="reflect", origin=origin)
 
 
 def mirror_index(index, size):
@@ -211,12 +234,13 @@ def mirror_index(index, size):
 
 def response_at(image, kernel, row, column):
     """One value of the 'same'/'symm' feature map, computed by hand: the kernel flipped in
-    both directions, laid over the patch centred on (row, column), multiplied and summed.
+    both directions, laid over the patch centred on (row, column), multiplied element by
+    element and summed.
 
-    image: array (height, width); kernel: array (k, k), k odd, k <= 2 * min(height, width) + 1.
+    image: array (H, W); kernel: array (k, k), k odd, k <= 2 * min(H, W) + 1.
     Returns (patch, value): the (k, k) patch of the mirrored image and the float sum.
 
-    >>> response_at(np.array([[0, 0, 9]]), EDGE_KERNEL, 0, 1)[1]
+    >>> response_at(np.array([[0, 0, 9]]), LAPLACIAN, 0, 1)[1]
     9.0
     """
     height, width = image.shape
@@ -227,30 +251,28 @@ def response_at(image, kernel, row, column):
     return patch, float(np.sum(patch * np.flip(kernel)))
 
 
-def add_bias(feature_map, bias=BIAS):
-    """Add a bias to every value of a feature map and keep the result in 0..255.
+def relu(values):
+    """ReLU(z) = max(z, 0), element by element: a neuron's activation.
 
-    feature_map: float array of any shape. Returns a float array of the same shape.
+    values: float array of any shape. Returns a new float array of the same shape.
 
-    >>> add_bias(np.array([0.0, 20.0, 200.0]))
-    array([100., 120., 255.])
+    >>> relu(np.array([-60.0, 0.0, 30.0]))
+    array([ 0.,  0., 30.])
     """
-    shifted = feature_map + bias
-    return np.clip(shifted, 0, 255, out=shifted)
+    return np.maximum(values, 0)
 
 
 def as_picture(feature_map, kernel, out=None):
-    """What a feature map looks like as an 8-bit picture. A kernel whose weights sum to 1
-    keeps the brightness of flat regions, so its map is a picture already; one whose weights
-    sum to 0 sends flat regions to 0 and its map is signed, so we look at |map|. Either way
-    the values are clipped to 0..255.
+    """What a feature map looks like as an 8-bit picture. A kernel whose weights sum to 0
+    sends flat regions to 0 and its map is signed, so we look at |map|; any other map is
+    shown as it is. Either way the values are clipped to 0..255.
 
-    feature_map: float array (height, width); kernel: array (kh, kw).
+    feature_map: float array (H, W); kernel: array (k_h, k_w).
     out: as in numpy, an array to write the result into; it may be feature_map itself,
     which saves memory on a large photo.
-    Returns a float array (height, width), values 0..255.
+    Returns a float array (H, W), values 0..255.
 
-    >>> as_picture(np.array([-300.0, 5.0]), EDGE_KERNEL)
+    >>> as_picture(np.array([-300.0, 5.0]), LAPLACIAN)
     array([255.,   5.])
     """
     if np.isclose(np.sum(kernel), 0):
@@ -261,11 +283,12 @@ def as_picture(feature_map, kernel, out=None):
 def kernel_text(kernel):
     """A kernel written as a matrix of whole numbers, with its common fraction in front.
 
-    kernel: array (kh, kw) whose values are whole numbers divided by one integer up to 64.
-    Returns a string of kh lines.
+    kernel: array (k_h, k_w) whose values are whole numbers divided by one integer up to 64
+    (any other kernel is written with decimals).
+    Returns a string of k_h lines.
 
     >>> print(kernel_text(np.ones((2, 2)) / 4))
-    1/4 x [[1 1]
+    1/4 · [[1 1]
            [1 1]]
     """
     kernel = np.asarray(kernel, dtype=np.float64)
@@ -275,9 +298,18 @@ def kernel_text(kernel):
             matrix = str(whole.astype(int))
             if divisor == 1:
                 return matrix
-            prefix = f"1/{divisor} x "
+            prefix = f"1/{divisor} · "
             return prefix + matrix.replace("\n", "\n" + " " * len(prefix))
     return str(kernel)
+
+
+def one_line(kernel):
+    """A small kernel on one line, as NumPy prints it.
+
+    >>> one_line(HORIZONTAL_PAIR.T), one_line(GALLERY["edge enhance (GIMP)"])
+    ('[[-1] [1]]', '[[0 0 0] [-1 1 0] [0 0 0]]')
+    """
+    return re.sub(r"\[ +", "[", " ".join(str(np.asarray(kernel)).split()))
 
 
 def summary(values):
@@ -289,11 +321,93 @@ def summary(values):
     return f"shape {values.shape}, min {values.min():.4g}, max {values.max():.4g}"
 
 
+def share(mask):
+    """The share of True values in a boolean array, as a percentage string.
+
+    >>> share(np.array([True, False, False, False]))
+    '25.00%'
+    """
+    return f"{100 * np.mean(mask):.2f}%"
+
+
+def bird_mask(path, shape):
+    """Which pixels show the bird, for the shipped photo: data/bird_mask.png, made with it
+    by data/make_bird.py from the cut-out's transparency. A photo of your own has no mask.
+
+    path: Path of the picture in use; shape: its (H, W).
+    Returns a bool array (H, W), True on the bird, or None for any other picture.
+
+    >>> int(bird_mask(PHOTO, (367, 363)).sum())
+    30322
+    """
+    if Path(path).resolve() != PHOTO.resolve():
+        return None
+    with Image.open(BIRD_MASK) as mask:
+        bird = np.array(mask.convert("1"), dtype=bool)
+    if bird.shape != tuple(shape):
+        raise lessonkit.LessonError(f"{BIRD_MASK} is {bird.shape[1]}x{bird.shape[0]}, not the size of {path}")
+    return bird
+
+
+def on_the_subject(values, mask):
+    """The values to take statistics on: those under the mask, or all of them without one.
+
+    values: array (H, W); mask: bool array (H, W) or None. Returns a 1-D or (H, W) array.
+
+    >>> on_the_subject(np.array([[1, 2], [3, 4]]), np.array([[True, False], [False, True]]))
+    array([1, 4])
+    """
+    return values if mask is None else values[mask]
+
+
+def parse_kernel(text):
+    """Read a kernel written as rows separated by ';', numbers by spaces or commas; a number
+    may be a fraction such as 1/9.
+
+    text: str. Returns a float64 array (k_h, k_w).
+    Raises lessonkit.LessonError, one line, if the text is empty, has an empty row, rows of
+    different lengths, or anything that is not a finite number (nan and inf included).
+
+    >>> parse_kernel("0 -1 0; -1, 5, -1; 0 -1 0").shape
+    (3, 3)
+    >>> parse_kernel("1/4 1/4; 1/4 1/4")
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
+    """
+    rows = [re.findall(r"[^\s,]+", row) for row in text.split(";")]
+    if not any(rows):
+        raise lessonkit.LessonError('--kernel is empty: give rows of numbers, e.g. --kernel "0 -1 0; -1 5 -1; 0 -1 0"')
+    for number, row in enumerate(rows, 1):
+        if not row:
+            raise lessonkit.LessonError(f"--kernel: row {number} is empty (rows are separated by ';')")
+    lengths = sorted({len(row) for row in rows})
+    if len(lengths) > 1:
+        raise lessonkit.LessonError(
+            f"--kernel: rows of different lengths ({', '.join(map(str, lengths))} numbers); a kernel is a rectangle"
+        )
+    return np.array([[kernel_number(token) for token in row] for row in rows], dtype=np.float64)
+
+
+def kernel_number(token):
+    """One number of a kernel: an integer, a decimal or a fraction, finite.
+
+    >>> kernel_number("-1/8"), kernel_number("2.5e1")
+    (-0.125, 25.0)
+    """
+    try:
+        value = float(Fraction(token))
+    except (ValueError, ZeroDivisionError, OverflowError):
+        value = None
+    if value is None or not np.isfinite(value):
+        raise lessonkit.LessonError(f"--kernel: {token!r} is not a finite number")
+    return value
+
+
 def for_display(picture, longest=DRAWN_PIXELS):
     """Shrink a picture for drawing, by averaging blocks of pixels, so that its longest side
     is at most `longest` pixels. Drawing needs no more, and the screen shows whole grey levels.
 
-    picture: array (height, width) of grey levels 0..255.
+    picture: array (H, W) of grey levels 0..255.
     Returns a uint8 array (h, w), h and w at most `longest`, fractions of a level dropped.
 
     >>> small = for_display(np.full((10, 40), 7.5), longest=20)
@@ -309,6 +423,39 @@ def for_display(picture, longest=DRAWN_PIXELS):
     return np.asarray(Image.fromarray(levels).resize(size, Image.Resampling.BOX))
 
 
+def shrunk(values, longest=DRAWN_PIXELS):
+    """A float array shrunk for drawing, as for_display does, by averaging blocks of pixels,
+    but keeping its sign and fractions: cheaper to work on than the full-size array.
+
+    values: array (H, W), any sign. Returns a float32 array (h, w), h and w at most `longest`.
+
+    >>> shrunk(np.full((10, 40), -7.5), longest=20).shape
+    (5, 20)
+    """
+    values = np.asarray(values, dtype=np.float32)
+    height, width = values.shape
+    scale = longest / max(height, width)
+    if scale >= 1:
+        return values
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(values).resize(size, Image.Resampling.BOX))
+
+
+def signed_levels(values, limit):
+    """A signed array spread onto 0..255 for drawing: -limit is 0, 0 is 127.5, +limit is 255
+    (values beyond +-limit are clipped).
+
+    values: float array (H, W); limit: a positive number.
+    Returns a float array (H, W).
+
+    >>> signed_levels(np.array([-10.0, 0.0, 5.0, 99.0]), 10)
+    array([  0.  , 127.5 , 191.25, 255.  ], dtype=float32)
+    """
+    levels = np.multiply(values, 127.5 / limit, dtype=np.float32)
+    levels += 127.5
+    return np.clip(levels, 0, 255, out=levels)
+
+
 def draw_grey(axes, values, title, longest=DRAWN_PIXELS):
     """Draw an array of grey levels (0 black .. 255 white) on matplotlib axes, titled."""
     axes.imshow(for_display(values, longest), cmap="gray", vmin=0, vmax=255)
@@ -316,30 +463,55 @@ def draw_grey(axes, values, title, longest=DRAWN_PIXELS):
     axes.set_axis_off()
 
 
-def grey_figure(panels, title=None, panel_inches=4.5):
-    """A figure with one row of grey pictures.
+def draw_signed(axes, values, limit, title, longest=DRAWN_PIXELS, colour_bar=True):
+    """Draw a signed array on matplotlib axes: red above 0, blue below 0, white at 0,
+    full colour at +-limit, with a colour bar that says so (panels of one figure drawn on
+    the same scale need only one).
 
-    panels: list of (values, title) pairs, values of shape (height, width), 0..255.
-    Returns a matplotlib Figure.
+    values: float array (H, W); limit: a positive number.
+    """
+    shown = axes.imshow(signed_levels(shrunk(values, longest), limit), cmap="RdBu_r", vmin=0, vmax=255)
+    axes.set_title(title)
+    axes.set_axis_off()
+    if colour_bar:
+        scale = axes.figure.colorbar(shown, ax=axes, shrink=0.7, ticks=[0, 127.5, 255])
+        scale.ax.set_yticklabels([f"{-limit:g}", "0", f"{limit:g}"])
+
+
+def panels_figure(count, title, aspect, panel_inches=4.5):
+    """An empty figure of `count` panels in a row, with room between its title and the
+    panels' own titles.
+
+    aspect: height / width of one picture. Returns (Figure, list of Axes).
     """
     import matplotlib.pyplot as plt
 
-    height, width = panels[0][0].shape
-    aspect = min(max(height / width, 0.4), 2.5)
+    aspect = min(max(aspect, 0.4), 2.5)
     figure, axes = plt.subplots(
-        1, len(panels), figsize=(panel_inches * len(panels), panel_inches * aspect + 0.7), layout="constrained"
+        1, count, figsize=(panel_inches * count, panel_inches * aspect + 1.0), layout="constrained", squeeze=False
     )
-    for ax, (values, panel_title) in zip(np.atleast_1d(axes), panels):
+    figure.get_layout_engine().set(h_pad=0.12)
+    figure.suptitle(title, fontsize="x-large")
+    return figure, list(axes[0])
+
+
+def grey_figure(panels, title, panel_inches=4.5):
+    """A figure with one row of grey pictures.
+
+    panels: list of (values, title) pairs, values of shape (H, W), 0..255.
+    Returns a matplotlib Figure.
+    """
+    height, width = panels[0][0].shape
+    figure, axes = panels_figure(len(panels), title, height / width, panel_inches)
+    for ax, (values, panel_title) in zip(axes, panels):
         draw_grey(ax, values, panel_title)
-    if title:
-        figure.suptitle(title)
     return figure
 
 
 def gallery_figure(panels, title, columns=3):
     """A grid of small grey pictures, one per kernel, each titled with its matrix.
 
-    panels: list of (values, title) pairs, values of shape (height, width), 0..255.
+    panels: list of (values, title) pairs, values of shape (H, W), 0..255.
     title: the figure's title. Returns a matplotlib Figure.
     """
     import matplotlib.pyplot as plt
@@ -373,125 +545,313 @@ def gallery_figure(panels, title, columns=3):
     return figure
 
 
-def share(mask):
-    """The share of True values in a boolean array, as a percentage string.
+def strongest(values):
+    """The (row, column) of the largest |value| (the first one, if several tie).
 
-    >>> share(np.array([True, False, False, False]))
-    '25.00%'
+    >>> strongest(np.array([[1.0, -7.0], [7.0, 0.0]]))
+    (0, 1)
     """
-    return f"{100 * np.mean(mask):.2f}%"
+    row, column = np.unravel_index(np.argmax(np.abs(values)), values.shape)
+    return int(row), int(column)
 
 
-@lessonkit.lesson_main
-def main(argv=None):
-    args = lessonkit.parse_args(__doc__, argv, image=PHOTO)
-    picture = read_picture(args.image)
-    image = luma(picture, args.image)
-    figures = lessonkit.Figures(args)
+def test_pictures(level=100, side=7):
+    """Three small pictures of level 0 holding one feature of `level`, in the middle:
+    a spot (one pixel), a line (one column wide) and a step edge (bright from the middle
+    column on).
+
+    Returns a dict name -> float array (side, side).
+
+    >>> test_pictures(side=3)["line"][0].tolist()
+    [0.0, 100.0, 0.0]
+    """
+    middle = side // 2
+    spot, line, step = (np.zeros((side, side)) for _ in range(3))
+    spot[middle, middle] = level
+    line[:, middle] = level
+    step[:, middle:] = level
+    return {"spot": spot, "line": line, "step": step}
+
+
+def zoom_on_an_edge(image, side=ZOOM):
+    """A square crop centred, as far as the frame allows, on the image's strongest edge:
+    where the Sobel gradient, hypot(Sobel x map, Sobel y map), is largest on the picture
+    as drawn (shrunk to DRAWN_PIXELS on its long side, which is quick on a large photo).
+
+    image: array (H, W), 0..255. Returns (rows, columns): two slices, at most `side` long.
+
+    >>> zoom_on_an_edge(np.eye(100) * 255, side=10)
+    (slice(0, 10, None), slice(0, 10, None))
+    """
+    drawn = for_display(image)
+    gradient = np.hypot(convolve_fast(drawn, SOBEL_X), convolve_fast(drawn, SOBEL_Y))
+    scale = image.shape[0] / drawn.shape[0]
+    corner = [min(max(0, round(centre * scale) - side // 2), max(0, size - side)) for centre, size in
+              zip(strongest(gradient), image.shape)]
+    return tuple(slice(start, start + side) for start in corner)
+
+
+def aspect_of(image):
+    """(height / width,) of an array, for panels_figure.
+
+    >>> aspect_of(np.zeros((2, 4)))
+    (0.5,)
+    """
+    return (image.shape[0] / image.shape[1],)
+
+
+def values(array):
+    """The distinct values of an array, signed, as one string.
+
+    >>> values(np.array([[80.0, 80.0], [-3.0, 80.0]]))
+    '-3, +80'
+    """
+    return ", ".join(f"{value:+g}" for value in np.unique(array))
+
+
+# The README sections, in order -----------------------------------------------------------------
+
+
+def convolution_applied_to_an_image(path, figures):
+    """README "## Convolution applied to an image": the photo read as grey levels.
+
+    path: Path of the picture. Returns (pixels, mask): the grey levels as float32 (H, W),
+    values 0..255, what the later sections compute on, and a bool array (H, W) marking the
+    bird for the shipped photo (None for any other picture).
+    """
+    picture = read_picture(path)
+    image = luma(picture, path)
+    mask = bird_mask(path, image.shape)
+    lessonkit.heading("Convolution applied to an image")
     height, width = image.shape
-
-    lessonkit.heading("The photo in grey")
-    print(f"{args.image.name}: {height} rows x {width} columns, dtype {image.dtype}, values {image.min()}..{image.max()}")
+    print(f"{path.name}: {height} rows x {width} columns, dtype {image.dtype}, values {image.min()}..{image.max()}")
     print(f"The file stores {picture.mode!r} pixels (Pillow's mode); {how_made_grey(picture)}.")
-    del picture
     print("Each pixel is one byte: 0 is black, 255 is white.")
     print(f"Networks are usually fed floats in [0, 1]: image / 255 has values "
           f"{image.min() / 255:.3f}..{image.max() / 255:.3f}.")
     print("Below we compute in float on the 0..255 scale: sums of products can be negative")
     print("or above 255, which uint8 cannot hold.")
-    pixels = image.astype(np.float32)
+    counts = np.bincount(image.ravel(), minlength=256)
+    print(f"The most common grey level is {counts.argmax()}, on {100 * counts.max() / image.size:.2f}% of the pixels.")
+    if mask is None:
+        print("Statistics below are taken on the whole picture (a photo of your own has no mask).")
+    else:
+        print("This is a cut-out photograph on a flat background, which is that grey level. Statistics")
+        print(f"below are taken on the bird alone: the {share(mask)} of the pixels that data/{BIRD_MASK.name} marks")
+        print("(where the cut-out is at least half opaque).")
+        print(f"Grey level {counts.argmax()} on the bird: {share(image[mask] == counts.argmax())} of its pixels.")
     figures.add(
         "image_gray",
         grey_figure([(image, f"{height} x {width} pixels, uint8, 0 (black) .. 255 (white)")], "The photo in grey"),
     )
+    return image.astype(np.float32), mask
 
-    lessonkit.heading("Edge detection")
-    print("kernel =")
-    print(EDGE_KERNEL)
-    print("Its weights sum to 0: on a flat patch the products cancel and the output is 0.")
-    edges = convolve(pixels, EDGE_KERNEL)
+
+def the_laplacian(image, figures):
+    """README "### The Laplacian: spots, lines and edges": what [[0 1 0] [1 -4 1] [0 1 0]]
+    answers to, on test pictures and on the photo.
+
+    image: float32 grey levels (H, W), 0..255. Returns the float32 feature map (H, W).
+    """
+    lessonkit.heading("The Laplacian: spots, lines and edges")
+    print('kernel (the Laplacian; GIMP calls it "edge detect") =')
+    print(LAPLACIAN)
+    print("Each output is the sum of the four neighbours minus 4 · the centre, that is")
+    print("4 · (mean of the four neighbours - centre). The weights sum to 0: a flat patch gives 0.")
+    tests = {name: convolve(picture, LAPLACIAN) for name, picture in test_pictures().items()}
+    middle = len(tests["spot"]) // 2
+    spot, line, step = tests["spot"][middle], tests["line"][middle], tests["step"][middle]
+    print("On 7x7 test pictures of level 0 with one feature of level 100 (the middle row of each map):")
+    print(f"  a spot, one pixel:          {spot.astype(int)}")
+    print(f"  a line, one pixel wide:     {line.astype(int)}")
+    print(f"  a step edge, bright right:  {step.astype(int)}")
+    print(f"Largest |value|: spot {np.abs(spot).max():g}, line {np.abs(line).max():g}, "
+          f"step {np.abs(step).max():g}: it answers most to spots and thin lines.")
+    crossing = step[middle - 1] > 0 > step[middle]
+    print(f"At the step, + on the dark side and - on the bright side: {crossing}. The edge lies at the")
+    print("zero crossing between them, so |map| draws every outline twice.")
+    laplacian = convolve(image, LAPLACIAN)
     print("feature map = scipy.signal.convolve2d(image, kernel, mode='same', boundary='symm')")
-    print(f"feature map: {summary(edges)} (the image's size, thanks to mode='same')")
-    magnitude = np.abs(edges)
-    if magnitude.max() == 0:
-        print("No edges: the feature map is 0 everywhere (the picture is flat).")
+    print(f"feature map: {summary(laplacian)} (the image's size, thanks to mode='same')")
+    if not laplacian.any():
+        print("The feature map is 0 everywhere: the picture is flat.")
     else:
-        row, column = np.unravel_index(np.argmax(magnitude), magnitude.shape)
-        patch, value = response_at(image, EDGE_KERNEL, row, column)
-        print(f"By hand at the strongest edge, row {row}, column {column}: the 3x3 patch there is")
+        row, column = strongest(laplacian)
+        patch, value = response_at(image, LAPLACIAN, row, column)
+        centre = patch[1, 1]
+        mean = (patch[0, 1] + patch[1, 0] + patch[1, 2] + patch[2, 1]) / 4
+        print(f"By hand at the strongest response, row {row}, column {column}: the 3x3 patch there is")
         print(patch.astype(int))
-        print(f"sum of patch * flipped kernel = {value:g} (this kernel is symmetric: flipping changes nothing)")
-        print(f"scipy's feature map there = {edges[row, column]:g}; ours == scipy: {value == edges[row, column]}")
-    print(f"|feature map|: min {magnitude.min():g}, max {magnitude.max():g}. Drawn as grey levels,")
-    print("values above 255 show as white: black is flat, white is a strong edge.")
-    drawn_magnitude = np.clip(magnitude, 0, 255)
-    figures.add(
-        "image_edges",
-        grey_figure([(drawn_magnitude, "|feature map| of [[0 1 0] [1 -4 1] [0 1 0]]")],
-                    "The edge kernel leaves only the outlines"),
-    )
+        print(f"sum of patch ⊙ flipped kernel = {value:g} (⊙: the element-by-element product;")
+        print("the kernel is symmetric, so flipping it changes nothing)")
+        agree = value == laplacian[row, column]
+        print(f"scipy's feature map there = {laplacian[row, column]:g}; ours == scipy: {agree}")
+        darker, dark = ("darker", "dark") if value > 0 else ("brighter", "bright")
+        neighbours = [patch[0, 1], patch[1, 0], patch[1, 2], patch[2, 1]]
+        speck = centre < min(neighbours) if value > 0 else centre > max(neighbours)
+        print(f"The centre, {centre:g}, is {darker} than the mean of its four neighbours, {mean:g}:")
+        print(f"4 · ({mean:g} - {centre:g}) = {4 * (mean - centre):g}.", end=" ")
+        if speck:
+            print(f"It is {darker} than each of them: a {dark} speck, not an edge.")
+        else:
+            print(f"It is not {darker} than each of them, so it is not a lone speck.")
+    rows, columns = zoom_on_an_edge(image)
+    where = f"rows {rows.start}..{rows.stop - 1}, columns {columns.start}..{columns.stop - 1}"
+    figure, axes = panels_figure(2, "The Laplacian turns an outline into a red line beside a blue one", 1.0)
+    draw_grey(axes[0], image[rows, columns], f"the photo, {where}:\nits strongest edge, enlarged")
+    draw_signed(axes[1], laplacian[rows, columns], SIGNED_SCALE,
+                "feature map there: red > 0, darker than its neighbours;\nblue < 0, brighter; the edge lies between")
+    for ax in axes:
+        ax.images[0].set_interpolation("nearest")
+    figures.add("image_laplacian", figure)
+    return laplacian
 
-    lessonkit.heading("A bias")
-    biased = add_bias(magnitude)
-    print(f"bias = {BIAS}: every value of |feature map| goes up by {BIAS}, then anything above 255 is clipped to 255.")
-    print(f"|feature map|:                   min {magnitude.min():g}, max {magnitude.max():g}, "
-          f"pixels at 255 or more: {share(magnitude >= 255)}")
-    print(f"clip(|feature map| + {BIAS}, 0, 255): min {biased.min():g}, max {biased.max():g}, "
-          f"pixels at 255: {share(biased >= 255)}")
-    print(f"The bias shifts the whole map: flat regions are now grey ({BIAS}) instead of black (0).")
-    print(f"Differences stay the same (an edge of 20 beside a flat 0 becomes {20 + BIAS} beside {BIAS}),")
-    print("but against the brighter ground they are a smaller share of the brightness, so weak")
-    print(f"edges look fainter. Every |feature map| value of {255 - BIAS} or more ends at 255: strong edges")
-    print("all turn the same white, and the differences between them are lost.")
-    print("A network learns its kernels' weights and a bias for each from data, instead of a")
-    print("person choosing them.")
-    figures.add(
-        "image_bias",
-        grey_figure(
-            [(drawn_magnitude, "|feature map|"), (biased, f"clip(|feature map| + {BIAS}, 0, 255)")],
-            f"A bias of +{BIAS}: flat regions turn grey, edges of {255 - BIAS} or more clip to white",
-        ),
-    )
-    del edges, magnitude, drawn_magnitude, biased
 
+def a_bias_then_relu(laplacian, figures, bias=BIAS):
+    """README "### A bias, then ReLU": a neuron computes ReLU(feature map + b); a negative
+    b is a threshold.
+
+    laplacian: float array (H, W), the feature map of "The Laplacian"; bias: the b.
+    """
+    lessonkit.heading("A bias, then ReLU")
+    print("A neuron adds a bias b to its feature map, then applies its activation:")
+    print(f"a = ReLU(map + b), where ReLU(z) = max(z, 0). Here b = {bias}.")
+    shifted = laplacian + bias
+    activation = relu(shifted)
+    print(f"  feature map:      min {laplacian.min():g}, max {laplacian.max():g}")
+    print(f"  map + b:          min {shifted.min():g}, max {shifted.max():g}")
+    print(f"  ReLU(map + b):    min {activation.min():g}, max {activation.max():g}")
+    pixels = laplacian.size
+    kept_without = np.count_nonzero(laplacian > 0)
+    kept = np.count_nonzero(activation)
+    print(f"Non-zero pixels, of {pixels:,}:")
+    print(f"  ReLU(map):        {kept_without:,} ({100 * kept_without / pixels:.2f}%), wherever the map is above 0")
+    print(f"  ReLU(map + b):    {kept:,} ({100 * kept / pixels:.2f}%), only where the map is above {-bias}")
+    print(f"ReLU(map + b) > 0 exactly where map > {-bias}: {kept == np.count_nonzero(laplacian > -bias)}")
+    print("A negative bias is a threshold: it silences the weak responses and keeps the strong")
+    print("ones, shifted down by |b|. ReLU also drops the negative side: this neuron answers only to")
+    print("pixels darker than their neighbours; a second one with the kernel times -1 would answer")
+    print("to the brighter ones. A network learns its kernels' weights and biases from data.")
+    figure, axes = panels_figure(
+        3, f"A neuron with b = {bias}: ReLU(map + b) keeps only the responses above {-bias}", *aspect_of(laplacian),
+        panel_inches=4,
+    )
+    draw_signed(axes[0], laplacian, SIGNED_SCALE, "the Laplacian's feature map", colour_bar=False)
+    draw_signed(axes[1], shifted, SIGNED_SCALE, f"map + b, b = {bias}")
+    draw_grey(axes[2], np.minimum(shrunk(activation) * (255 / SIGNED_SCALE), 255),
+              f"ReLU(map + b): black 0, white {SIGNED_SCALE} or more")
+    figures.add("image_bias_relu", figure)
+
+
+def subtracting_neighbours(image, mask, figures):
+    """README "### Subtracting neighbours": [[-1 1]] and its transpose.
+
+    image: float32 grey levels (H, W), 0..255; mask: bool array (H, W) of the pixels to
+    take statistics on, or None for all of them.
+    """
     lessonkit.heading("Subtracting neighbours")
-    if args.image.resolve() == PHOTO.resolve():
-        flat_regions = "flat regions: mostly the plain sky laid behind the crane, plus smooth feathers"
-    else:
-        flat_regions = "flat regions"
-    pair_panels = []
-    for kernel, pair, edge in (
-        (HORIZONTAL_PAIR, "horizontal neighbours", "vertical edges"),
-        (VERTICAL_PAIR, "vertical neighbours", "horizontal edges"),
+    where = "on the whole picture" if mask is None else "on the bird alone"
+    panels = []
+    for kernel, pair, neighbour, edges in (
+        (HORIZONTAL_PAIR, "horizontal neighbours", "left", "vertical edges"),
+        (VERTICAL_PAIR, "vertical neighbours", "upper", "horizontal edges"),
     ):
-        difference = convolve(pixels, kernel)
+        difference = convolve_fast(image, kernel)
         np.abs(difference, out=difference)
-        print(f"kernel ({pair}) =")
-        print(kernel)
-        print(f"  |feature map|: min {difference.min():g}, max {difference.max():g}; "
-              f"{share(difference < 5)} of pixels differ from their neighbour by less than 5")
-        print(f"  ({flat_regions});")
-        print(f"  the largest values lie across {edge}.")
+        print(f"kernel ({pair}) = {one_line(kernel)}: each output is the {neighbour} neighbour minus the pixel")
+        print(f"  |feature map|: min {difference.min():g}, max {difference.max():g}; largest across {edges}")
+        alike = on_the_subject(difference, mask) < SMALL_DIFFERENCE
+        print(f"  {where}, {share(alike)} of pixels differ from their {neighbour} neighbour "
+              f"by less than {SMALL_DIFFERENCE}")
+        if mask is not None:
+            print(f"  (on the whole picture, background included: {share(difference < SMALL_DIFFERENCE)})")
         np.clip(difference, 0, 255, out=difference)
-        pair_panels.append((for_display(difference), f"{kernel.tolist()}: {pair}\nfind {edge}"))
+        title = f"{one_line(kernel)}: {neighbour} neighbour - pixel\nlights up {edges}"
+        panels.append((for_display(difference), title))
         del difference
-    print("Convolution flips the kernel, so each output is the pixel before minus the pixel itself.")
+    print("Read as written, [[-1 1]] looks like right minus left; convolution flips it, so it")
+    print("computes left minus right: the neighbour before minus the pixel.")
     figures.add(
         "image_neighbours",
-        grey_figure(pair_panels, "Subtracting neighbours: zero on flat regions, large across an edge"),
+        grey_figure(panels, "|neighbour - pixel|: 0 on flat regions, large across an edge"),
     )
 
+
+def the_sign_of_sobel_and_emboss():
+    """README "### The sign of Sobel and emboss": kernels written for correlation, applied
+    with a true convolution, give the opposite sign."""
+    lessonkit.heading("The sign of Sobel and emboss")
+    ramp = np.tile(np.arange(8.0) * 10, (8, 1))  # brightens by 10 per column, to the right
+    inside = (slice(1, -1), slice(1, -1))  # away from the mirrored border
+    print("Sobel x, as OpenCV and TensorFlow write it for correlation (no flip) =")
+    print(SOBEL_X)
+    print(f"On a ramp that brightens by 10 per column to the right (each row {ramp[0].astype(int)}):")
+    by_correlation = signal.correlate2d(ramp, SOBEL_X, mode="same", boundary="symm")
+    by_convolution = convolve(ramp, SOBEL_X)
+    print(f"  correlation (scipy.signal.correlate2d): {values(by_correlation[inside])} away from the border,"
+          " 8 · the slope")
+    print(f"  convolution (this lesson's convolve):   {values(by_convolution[inside])} away from the border,"
+          " -8 · the slope")
+    print(f"convolution == -correlation: {np.array_equal(by_convolution, -by_correlation)}")
+    print("Convolution turns the kernel by 180 degrees, so here Sobel x computes left minus right:")
+    print("minus the horizontal derivative, negative where the picture brightens to the right.")
+    down = convolve(ramp.T, SOBEL_Y)
+    print(f"Sobel y likewise gives {values(down[inside])} on a ramp that brightens downwards.")
+    level = ramp[3, 3]
+    lit = signal.correlate2d(ramp, EMBOSS, mode="same", boundary="symm")[3, 3]
+    shaded = convolve(ramp, EMBOSS)[3, 3]
+    print(f"emboss at a pixel of level {level:g} on the ramp: correlation {lit:g} = {level:g} + {lit - level:g}, "
+          f"convolution {shaded:g} = {level:g} - {level - shaded:g}.")
+    print("Flipped, emboss shades the slopes it would light: the light seems to come from the other side.")
+
+
+def a_gallery_of_classic_kernels(image, figures):
+    """README "### A gallery of classic kernels": the convolution-matrix filters of image
+    editors, and the scipy.ndimage shortcut the gallery uses.
+
+    image: float32 grey levels (H, W), 0..255 (ndimage reads float32 faster than uint8).
+    """
     lessonkit.heading("A gallery of classic kernels")
-    corner = image[:200, :200]
-    agree = np.array_equal(convolve(corner, EDGE_KERNEL), convolve_fast(corner, EDGE_KERNEL))
-    print(f"scipy.ndimage.convolve(mode='reflect') == signal.convolve2d(boundary='symm') "
-          f"on the top-left {corner.shape[0]}x{corner.shape[1]} corner: {agree}")
-    print("ndimage is several times faster on a big photo, so the gallery uses it.")
+    corner = image[:200, :200].astype(np.float64)
+    rows, columns = corner.shape
+    symm = signal.convolve2d(corner, LAPLACIAN, mode="same", boundary="symm")
+    print("scipy.ndimage.convolve(mode='reflect') against signal.convolve2d(boundary='symm'),")
+    print(f"on the top-left {rows}x{columns} corner of the photo:")
+    print(f"  3x3 Laplacian, equal: {np.array_equal(convolve_fast(corner, LAPLACIAN), symm)}")
+    even = np.array([[1, 2], [3, 4]])
+    even_symm = signal.convolve2d(corner, even, mode="same", boundary="symm")
+    shifted = ndimage.convolve(corner, even, mode="reflect", origin=-1)
+    print(f"  2x2 kernel {one_line(even)}, equal: "
+          f"{np.array_equal(ndimage.convolve(corner, even, mode='reflect'), even_symm)}")
+    print(f"  the same with ndimage's origin=-1, equal: {np.array_equal(shifted, even_symm)}")
+    print("An even kernel has no middle pixel, and the two libraries centre it one row and one")
+    print("column apart; origin=-1 lines ndimage up with signal (this lesson's convolve_fast")
+    print("does so). For odd kernels they agree.")
+    print("Mind the names of the ways to extend a border:")
+    row = np.array([1, 2, 3])
+    print(f"  np.pad({row}, 2, mode='symmetric') = {np.pad(row, 2, mode='symmetric')}: "
+          "signal's 'symm', ndimage's 'reflect'")
+    print(f"  np.pad({row}, 2, mode='reflect')   = {np.pad(row, 2, mode='reflect')}: ndimage's 'mirror'")
+    padded = {mode: signal.convolve2d(np.pad(corner, 1, mode=mode), LAPLACIAN, mode="valid")
+              for mode in ("symmetric", "reflect")}
+    reflect = np.array_equal(convolve_fast(corner, LAPLACIAN), padded["symmetric"])
+    mirror = np.array_equal(ndimage.convolve(corner, LAPLACIAN, mode="mirror"), padded["reflect"])
+    print(f"  ndimage 'reflect' == np.pad 'symmetric': {reflect}; ndimage 'mirror' == np.pad 'reflect': {mirror}")
+    print("Every kernel of the gallery is 3x3, so it uses ndimage, which is faster on a big photo.")
+    enhance = GALLERY["edge enhance (GIMP)"]
+    same_difference = np.array_equal(convolve_fast(corner, enhance)[:, :-1], convolve(corner, HORIZONTAL_PAIR)[:, 1:])
+    print(f"edge enhance here is GIMP's {one_line(enhance)}: weights sum to {np.sum(enhance):g}, the same")
+    print(f"neighbour difference as {one_line(HORIZONTAL_PAIR)}, one column over: {same_difference}.")
+    size, scale, _, weights = ImageFilter.EDGE_ENHANCE.filterargs
+    pillow = np.reshape(weights, size) / scale
+    print("Pillow's ImageFilter.EDGE_ENHANCE is another kernel, whose weights sum to "
+          f"{np.sum(pillow):g}: a sharpening kernel,")
+    print(kernel_text(pillow))
     print("Kernels whose weights sum to 1 keep the brightness of flat regions: their map is a picture.")
     print("Kernels whose weights sum to 0 give 0 on flat regions: we show |map|. Both clipped to 0..255.")
     gallery = []
     for name, kernel in GALLERY.items():
-        feature_map = convolve_fast(pixels, kernel)
+        feature_map = convolve_fast(image, kernel)
         print()
         print(f"{name} (weights sum to {np.sum(kernel):g}), feature map min {feature_map.min():.4g}, "
               f"max {feature_map.max():.4g}:")
@@ -499,7 +859,60 @@ def main(argv=None):
         picture = for_display(as_picture(feature_map, kernel, out=feature_map), longest=GALLERY_PIXELS)
         gallery.append((picture, f"{name}\n{kernel_text(kernel)}"))
         del feature_map
-    figures.add("image_gallery", gallery_figure(gallery, "Classic kernels: blurs erase the detail, edge kernels keep it"))
+    figures.add("image_gallery",
+                gallery_figure(gallery, "Classic kernels: blurs erase the detail, edge kernels keep it"))
+
+
+def your_own_kernel(path, text, figures):
+    """README "## What to try next", the bullet "Your own kernel": the learner's own kernel
+    applied to the photo. Everything is checked before anything is drawn.
+
+    path: Path of the picture; text: the kernel as --kernel gives it.
+    """
+    kernel = parse_kernel(text)
+    image = load_grayscale(path)
+    if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise lessonkit.LessonError(
+            f"--kernel is {kernel.shape[0]}x{kernel.shape[1]}, larger than {path.name} "
+            f"({image.shape[0]}x{image.shape[1]} pixels)"
+        )
+    lessonkit.heading("Your own kernel")
+    height, width = image.shape
+    print(f"{path.name}: {height} rows x {width} columns")
+    print(f"kernel ({kernel.shape[0]}x{kernel.shape[1]}, weights sum to {np.sum(kernel):g}) =")
+    print(kernel_text(kernel))
+    feature_map = convolve(image, kernel)
+    print("feature map = scipy.signal.convolve2d(image, kernel, mode='same', boundary='symm')")
+    print(f"feature map: {summary(feature_map)}")
+    if np.isclose(np.sum(kernel), 0):
+        print("The weights sum to 0, so flat regions give 0: the figure shows |feature map|.")
+        outside = np.abs(feature_map) > 255
+    else:
+        print("The figure shows the feature map as grey levels.")
+        outside = (feature_map < 0) | (feature_map > 255)
+    print(f"{share(outside)} of the values lie outside 0..255 and are drawn clipped, as 0 (black) or 255 (white).")
+    shown = "|feature map|" if np.isclose(np.sum(kernel), 0) else "feature map"
+    picture = as_picture(feature_map, kernel, out=feature_map)
+    written = re.sub(r"\[ +", "[", " ".join(kernel_text(kernel).split()))
+    title = f"Your kernel {written}" if len(written) <= 70 else f"Your {kernel.shape[0]}x{kernel.shape[1]} kernel"
+    figures.add("image_kernel", grey_figure([(image, "the photo in grey"), (picture, f"{shown}, clipped to 0..255")],
+                                            title))
+
+
+@lessonkit.lesson_main
+def main(argv=None):
+    """The lesson's table of contents: its README sections, in order."""
+    args = lessonkit.parse_args(__doc__, argv, image=PHOTO, options={"--kernel": ("ROWS", KERNEL_HELP)})
+    figures = lessonkit.Figures(args)
+    if args.kernel is not None:
+        your_own_kernel(args.image, args.kernel, figures)
+        return figures.write()
+    pixels, mask = convolution_applied_to_an_image(args.image, figures)
+    laplacian = the_laplacian(pixels, figures)
+    a_bias_then_relu(laplacian, figures)
+    subtracting_neighbours(pixels, mask, figures)
+    the_sign_of_sobel_and_emboss()
+    a_gallery_of_classic_kernels(pixels, figures)
     return figures.write()
 
 

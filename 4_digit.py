@@ -2,20 +2,23 @@
 
 A handwritten 3 in the style of MNIST: 28x28 grey levels, a light stroke on a black ground,
 the input of a digit-reading network (a digit in dark ink on light paper is inverted to match).
-The lesson prints its pixels, outlines it with the edge kernel, then runs a bank of four edge
-detectors (vertical, horizontal and the two diagonals): the kind of feature maps a CNN's first
-layer computes, stacked channels-last as TensorFlow reads them. It reuses 3_image.py's pieces.
+The lesson prints its pixels, applies the Laplacian, then runs a bank of four edge detectors
+(vertical, horizontal and the two diagonals): the kind of feature maps a CNN's first layer
+computes. Last, what a second layer would read: bias, ReLU and 2x2 max pooling, stacked
+channels-last as TensorFlow reads them. It reuses 3_image.py's pieces.
 """
 
 import importlib
 
 import numpy as np
+from scipy import ndimage
 
 import lessonkit
 
 image_lesson = importlib.import_module("3_image")
 
 PRINTED_SIDE = 28  # pictures up to 28x28 are printed whole, larger ones shrunk to this
+BIAS = -100  # the bias of every channel in "What the next layer sees"
 
 EDGE_DETECTORS = {
     "vertical": image_lesson.SOBEL_X,
@@ -82,51 +85,77 @@ def detector_bank(image, detectors=EDGE_DETECTORS):
     return {name: image_lesson.convolve(image, kernel) for name, kernel in detectors.items()}
 
 
-def bank_figure(maps, detectors=EDGE_DETECTORS):
+def bank_figure(maps, detectors=EDGE_DETECTORS, title=None):
     """One panel per detector, |feature map| on one shared grey scale (white = the largest
     |value| over all the maps), titled with the detector's matrix.
 
-    maps: dict name -> array (height, width). Returns a matplotlib Figure.
+    maps: dict name -> array (H, W); detectors: dict name -> kernel, the same names;
+    title: the figure's title (a default says what the panels show).
+    Returns a matplotlib Figure.
     """
     largest = max(float(np.abs(feature_map).max()) for feature_map in maps.values()) or 1.0
     panels = []
     for name, feature_map in maps.items():
         picture = image_lesson.for_display(np.abs(feature_map) * (255 / largest), image_lesson.GALLERY_PIXELS)
         panels.append((picture, f"{name} edges\n{image_lesson.kernel_text(detectors[name])}"))
-    title = f"A bank of edge detectors: each lights up one direction (white = |value| {largest:g})"
+    if title is None:
+        title = f"A bank of edge detectors: each lights up one direction (white = |value| {largest:g})"
     return image_lesson.gallery_figure(panels, title, columns=len(panels))
+
+
+def max_pool(maps, size=2):
+    """Max pooling with a size x size window and stride `size`, as Keras's MaxPooling2D
+    (padding 'valid': rows and columns left over at the end are dropped).
+
+    maps: array (H, W, C). Returns an array (H // size, W // size, C).
+
+    >>> max_pool(np.arange(16).reshape(4, 4, 1))[..., 0]
+    array([[ 5,  7],
+           [13, 15]])
+    """
+    height, width, channels = maps.shape
+    rows, columns = height // size, width // size
+    blocks = maps[: rows * size, : columns * size].reshape(rows, size, columns, size, channels)
+    return blocks.max(axis=(1, 3))
+
+
+def light_bar():
+    """A light vertical stroke, three pixels wide, on black: columns 3..5 of a 7x9 picture.
+
+    >>> light_bar()[0].astype(int).tolist()
+    [0, 0, 0, 255, 255, 255, 0, 0, 0]
+    """
+    bar = np.zeros((7, 9))
+    bar[:, 3:6] = 255
+    return bar
 
 
 def signed_figure(image, feature_map, title):
     """The image beside a feature map drawn with its sign: red above 0, blue below, white at 0.
 
-    image: array (height, width), 0..255; feature_map: array (height, width), any sign.
+    image: array (H, W), 0..255; feature_map: array (H, W), any sign.
     Returns a matplotlib Figure.
     """
-    import matplotlib.pyplot as plt
-
     limit = float(np.abs(feature_map).max()) or 1.0
-    spread = 127.5 + feature_map * (127.5 / limit)  # -limit..limit onto 0..255, 0 in the middle
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 5.2), layout="constrained")
+    figure, (left, right) = image_lesson.panels_figure(2, title, image.shape[0] / image.shape[1])
     image_lesson.draw_grey(left, image, "the digit")
-    shown = right.imshow(image_lesson.for_display(spread), cmap="RdBu_r", vmin=0, vmax=255)
-    right.set_title("feature map: red > 0 (darker than its neighbours),\nblue < 0 (brighter), white = 0")
-    right.set_axis_off()
-    scale = figure.colorbar(shown, ax=right, shrink=0.8, ticks=[0, 127.5, 255])
-    scale.ax.set_yticklabels([f"{-limit:g}", "0", f"{limit:g}"])
-    figure.suptitle(title)
+    image_lesson.draw_signed(right, feature_map, limit, "feature map: red > 0 (darker than its\nneighbours), "
+                             "blue < 0 (brighter), white 0")
     return figure
 
 
-@lessonkit.lesson_main
-def main(argv=None):
-    args = lessonkit.parse_args(__doc__, argv, image=lessonkit.data_path("num3.jpg"))
-    image = image_lesson.load_grayscale(args.image)
-    figures = lessonkit.Figures(args)
-    height, width = image.shape
+# The README sections, in order -----------------------------------------------------------------
 
-    lessonkit.heading("The digit in grey")
-    print(f"{args.image.name}: {height} rows x {width} columns, dtype {image.dtype}, values {image.min()}..{image.max()}")
+
+def convolution_applied_to_a_digit(path, figures):
+    """README "## Convolution applied to a digit": the digit as grey levels, light on dark.
+
+    path: Path of the picture. Returns the uint8 image (H, W), a light stroke on a dark ground.
+    """
+    image = image_lesson.load_grayscale(path)
+    lessonkit.heading("Convolution applied to a digit")
+    height, width = image.shape
+    print(f"{path.name}: {height} rows x {width} columns, dtype {image.dtype}, values {image.min()}..{image.max()}")
     image, inverted = light_on_dark(image)
     if inverted:
         print("Dark ink on a light ground (median grey level above 127), so inverted as MNIST")
@@ -143,40 +172,100 @@ def main(argv=None):
         image_lesson.grey_figure([(image, f"{height} x {width} pixels, 0 (black) .. 255 (white)")],
                                  "The digit as a network gets it"),
     )
+    return image
 
-    lessonkit.heading("Edge kernel")
-    print("kernel =")
-    print(image_lesson.EDGE_KERNEL)
-    edges = image_lesson.convolve(image, image_lesson.EDGE_KERNEL)
-    print(f"feature map: {image_lesson.summary(edges)}")
+
+def the_laplacian_of_the_digit(image, figures):
+    """README "### The Laplacian of the digit": negative on the stroke, positive beside it.
+
+    image: uint8 array (H, W), light on dark.
+    """
+    lessonkit.heading("The Laplacian of the digit")
+    print("kernel (the Laplacian of 3_image.py) =")
+    print(image_lesson.LAPLACIAN)
+    laplacian = image_lesson.convolve(image, image_lesson.LAPLACIAN)
+    print(f"feature map: {image_lesson.summary(laplacian)}")
     print("Negative where a pixel is brighter than the mean of its four neighbours (on the stroke),")
     print("positive where it is darker (the ground just beside the stroke), 0 where it equals")
-    print("that mean (the flat ground).")
-    print(f"{image_lesson.share(edges == 0)} of the pixels give exactly 0.")
+    print("that mean (the flat ground). The stroke is a thin line, the Laplacian's favourite.")
+    print(f"{image_lesson.share(laplacian == 0)} of the pixels give exactly 0.")
     figures.add(
         "digit_edges",
-        signed_figure(image, edges, "The edge kernel: negative on the stroke, positive around it"),
+        signed_figure(image, laplacian, "The Laplacian of the digit: negative on the stroke, positive around it"),
     )
 
+
+def a_bank_of_edge_detectors(image, figures):
+    """README "### A bank of edge detectors": four kernels, four feature maps, and which
+    sign each map takes on which side of a stroke.
+
+    image: uint8 array (H, W). Returns the maps: dict name -> float32 array (H, W).
+    """
     lessonkit.heading("A bank of edge detectors")
     maps = detector_bank(image)
     for name, feature_map in maps.items():
         print()
         print(f"{name} edges, kernel =")
         print(EDGE_DETECTORS[name])
-        magnitude = np.abs(feature_map)
-        if magnitude.max() == 0:
+        if not feature_map.any():
             print(f"  feature map: {image_lesson.summary(feature_map)}; 0 everywhere: no such edge")
         else:
-            row, column = np.unravel_index(np.argmax(magnitude), magnitude.shape)
+            row, column = image_lesson.strongest(feature_map)
             print(f"  feature map: {image_lesson.summary(feature_map)}; strongest at row {row}, column {column}")
-    channels_last = (height, width, len(maps))  # the shape of np.stack(list(maps.values()), axis=-1)
+    bar = light_bar()
+    across = detector_bank(bar)["vertical"][3]
     print()
-    print("Stacked on a last axis (channels-last, NHWC as in 2_TensorFlow.py), the four")
-    print(f"maps make an array of shape {channels_last}: four channels, one per detector. A batch")
-    print(f"of one image is {(1, *channels_last)}, the input a next Conv2D layer reads. A CNN's first")
-    print("layer computes maps like these, with kernels it learns from data.")
+    print(f"Signs. Across a light vertical stroke, {bar[3].astype(int)},")
+    print(f"the vertical map is {across.astype(int)}:")
+    print("negative on the stroke's left side, positive on its right side.")
+    print("The kernels are written for correlation; the convolution flips them, so 'vertical'")
+    print("computes left minus right. The horizontal map is likewise negative on a stroke's top")
+    print(f"side and positive on its bottom side: {np.array_equal(detector_bank(bar.T)['horizontal'][:, 3], across)}.")
     figures.add("digit_bank", bank_figure(maps))
+    return maps
+
+
+def what_the_next_layer_sees(maps, figures, bias=BIAS):
+    """README "### What the next layer sees": a = ReLU(map + b) for each channel, then 2x2
+    max pooling, stacked channels-last.
+
+    maps: dict name -> float array (H, W), the bank's feature maps; bias: b of every channel.
+    """
+    lessonkit.heading("What the next layer sees")
+    stacked = np.stack(list(maps.values()), axis=-1)  # (H, W, C): channels-last
+    activations = image_lesson.relu(stacked + bias)
+    print(f"A layer's output is a = ReLU(map + b) for each channel, here with b = {bias} for all four.")
+    for name, channel in zip(maps, np.moveaxis(activations, -1, 0)):
+        print(f"  {name:<12} non-zero pixels: {np.count_nonzero(maps[name]):>4} in the map, "
+              f"{np.count_nonzero(channel):>4} after ReLU(map + b)")
+    across = image_lesson.relu(detector_bank(light_bar())["vertical"][3] + bias)
+    print("ReLU keeps one sign only. Across the light stroke of the bank's section, ReLU(vertical")
+    print(f"map + b) is {across.astype(int)}: its right side only.")
+    pooled = max_pool(activations)
+    print(f"Stacked on a last axis (channels-last, NHWC as in 2_TensorFlow.py): shape {activations.shape}.")
+    print(f"2x2 max pooling keeps the largest value of each 2x2 block: shape {pooled.shape}.")
+    rows, columns = 2 * pooled.shape[0], 2 * pooled.shape[1]
+    by_scipy = ndimage.maximum_filter(activations, size=(2, 2, 1), origin=(-1, -1, 0))[:rows:2, :columns:2]
+    print(f"ours == scipy.ndimage.maximum_filter at every second pixel: {np.array_equal(pooled, by_scipy)}")
+    print(f"A batch of one image is {(1, *pooled.shape)}: the input a second Conv2D layer reads,")
+    print("not the raw signed maps. A CNN learns the kernels and biases of both layers from data.")
+    relu_maps = {name: activations[..., index] for index, name in enumerate(maps)}
+    figures.add(
+        "digit_relu",
+        bank_figure(relu_maps, title=f"What the next layer reads, before pooling: ReLU(map + b), b = {bias}: "
+                                     "one side of each stroke"),
+    )
+
+
+@lessonkit.lesson_main
+def main(argv=None):
+    """The lesson's table of contents: its README sections, in order."""
+    args = lessonkit.parse_args(__doc__, argv, image=lessonkit.data_path("num3.jpg"))
+    figures = lessonkit.Figures(args)
+    image = convolution_applied_to_a_digit(args.image, figures)
+    the_laplacian_of_the_digit(image, figures)
+    maps = a_bank_of_edge_detectors(image, figures)
+    what_the_next_layer_sees(maps, figures)
     return figures.write()
 
 

@@ -83,10 +83,12 @@ def check_out_folder(out):
         raise LessonError(f"cannot write into {existing}, so not into the output folder {out}")
 
 
-def parse_args(description, argv=None, image=None, flags=None):
+def parse_args(description, argv=None, image=None, flags=None, options=None):
     """Read the lesson's command line: ``[--out DIR] [--show]`` and, if `image` is given,
     ``[--image PATH]`` with `image` as its default; `flags` maps any further on/off
-    options to their help (argparse.SUPPRESS hides one). A mistake, an empty path or an
+    options to their help (argparse.SUPPRESS hides one); `options` maps options that take
+    a value to (METAVAR, help): each gives a string, or None when it is not on the command
+    line, and the lesson reads that string itself. A mistake, an empty path or an
     output folder that cannot be created is a `LessonError`, before anything is printed.
 
     Without --show, matplotlib is switched to its file-only backend so that the lesson
@@ -96,6 +98,8 @@ def parse_args(description, argv=None, image=None, flags=None):
     PosixPath('some/folder')
     >>> parse_args("demo", ["--quick"], flags={"--quick": "a smaller run"}).quick
     True
+    >>> parse_args("demo", ["--kernel", "1 2; 3 4"], options={"--kernel": ("ROWS", "a kernel")}).kernel
+    '1 2; 3 4'
     """
     parser = _Parser(
         description=description,
@@ -123,6 +127,8 @@ def parse_args(description, argv=None, image=None, flags=None):
     )
     for flag, help_text in (flags or {}).items():
         parser.add_argument(flag, action="store_true", help=help_text)
+    for option, (metavar, help_text) in (options or {}).items():
+        parser.add_argument(option, metavar=metavar, help=help_text)
     args = parser.parse_args(argv)
     check_out_folder(args.out)
     if not args.show:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 from scipy import ndimage, signal
 
 import lessonkit
@@ -21,7 +21,7 @@ spec = importlib.util.spec_from_file_location("make_bird", ROOT / "data" / "make
 make_bird = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(make_bird)
 
-FIGURES = ["image_gray.png", "image_edges.png", "image_bias.png", "image_neighbours.png", "image_gallery.png"]
+FIGURES = ["image_gray.png", "image_laplacian.png", "image_bias_relu.png", "image_neighbours.png", "image_gallery.png"]
 
 
 def save(image, folder, name, **options):
@@ -45,12 +45,40 @@ def test_make_bird_lays_the_cutout_on_a_flat_sky_with_a_margin():
     assert flat.getpixel((margin, margin)) == make_bird.BACKGROUND
 
 
-def test_shipped_bird_is_a_grey_photo_on_a_flat_ground():
+def test_make_bird_masks_the_pixels_that_are_at_least_half_opaque():
+    cutout = Image.new("RGBA", (3, 1), (0, 0, 0, 0))
+    cutout.putpixel((1, 0), (9, 9, 9, 128))
+    cutout.putpixel((2, 0), (9, 9, 9, 127))
+    mask = np.array(make_bird.opaque_mask(cutout))
+    margin = make_bird.MARGIN
+    assert mask.shape == (1 + 2 * margin, 3 + 2 * margin) and mask.dtype == bool
+    assert np.argwhere(mask).tolist() == [[margin, margin + 1]]
+
+
+def test_shipped_bird_is_a_cut_out_on_a_flat_ground():
     bird = lesson.load_grayscale(lessonkit.data_path("bird.jpg"))
     assert bird.shape == (367, 363)
     border = np.concatenate([bird[:8].ravel(), bird[-8:].ravel(), bird[:, :8].ravel(), bird[:, -8:].ravel()])
     assert np.abs(border.astype(int) - 217).max() <= 3  # the flat sky blue (206, 220, 232) as luma
     assert bird.min() < 20 and bird.max() > 240  # dark and white feathers
+    assert np.mean(bird == 217) > 0.72  # most of the picture is the flat background
+
+
+def test_shipped_mask_covers_the_bird_and_not_the_background():
+    bird = lesson.load_grayscale(lessonkit.data_path("bird.jpg"))
+    mask = lesson.bird_mask(lesson.PHOTO, bird.shape)
+    assert mask.shape == bird.shape and mask.dtype == bool
+    assert np.count_nonzero(mask) == 30322
+    margin = make_bird.MARGIN
+    assert not mask[:margin].any() and not mask[-margin:].any()
+    assert not mask[:, :margin].any() and not mask[:, -margin:].any()
+    assert np.mean(bird[mask] == 217) < 0.01  # under the mask, the background's level is rare
+    assert np.mean(bird[~mask] == 217) > 0.9  # outside it, it is nearly everything
+
+
+def test_a_photo_of_your_own_has_no_mask(tmp_path):
+    path = save(Image.new("L", (363, 367)), tmp_path, "bird.jpg")
+    assert lesson.bird_mask(path, (367, 363)) is None
 
 
 # Reading pictures ---------------------------------------------------------------------------
@@ -215,7 +243,7 @@ def test_animated_gif_gives_its_first_frame(tmp_path):
 def test_one_pixel_image_works(tmp_path):
     grey = lesson.load_grayscale(save(Image.new("L", (1, 1), 9), tmp_path, "dot.png"))
     assert grey.tolist() == [[9]]
-    assert lesson.convolve(grey, lesson.EDGE_KERNEL).tolist() == [[0.0]]
+    assert lesson.convolve(grey, lesson.LAPLACIAN).tolist() == [[0.0]]
     assert lesson.convolve(grey, lesson.HORIZONTAL_PAIR).tolist() == [[0.0]]
 
 
@@ -327,29 +355,60 @@ def test_read_picture_keeps_the_files_mode_and_closes_it():
 # Kernels and feature maps ------------------------------------------------------------------
 
 
-def test_edge_map_of_a_bright_dot_matches_the_hand_computation():
+def test_laplacian_of_a_bright_dot_matches_the_hand_computation():
     dot = np.zeros((3, 3))
     dot[1, 1] = 10
     expected = [[0, 10, 0], [10, -40, 10], [0, 10, 0]]
-    assert lesson.convolve(dot, lesson.EDGE_KERNEL).tolist() == expected
+    assert lesson.convolve(dot, lesson.LAPLACIAN).tolist() == expected
 
 
-def test_edge_map_of_a_2x2_image_mirrors_the_border():
+def test_laplacian_of_a_2x2_image_mirrors_the_border():
     # Mirrored with the edge pixel, the image [[1, 2], [3, 4]] reads, at (0, 0):
     # above 1, below 3, left 1, right 2, centre 1 -> 1 + 3 + 1 + 2 - 4 * 1 = 3.
     image = np.array([[1, 2], [3, 4]])
-    assert lesson.convolve(image, lesson.EDGE_KERNEL).tolist() == [[3, 1], [-1, -3]]
+    assert lesson.convolve(image, lesson.LAPLACIAN).tolist() == [[3, 1], [-1, -3]]
 
 
-def test_edge_map_is_float32_and_keeps_the_shape():
+def test_laplacian_answers_most_to_a_spot_then_a_line_then_an_edge():
+    maps = {name: lesson.convolve(picture, lesson.LAPLACIAN) for name, picture in lesson.test_pictures().items()}
+    assert maps["spot"][3].tolist() == [0, 0, 100, -400, 100, 0, 0]
+    assert maps["line"][3].tolist() == [0, 0, 100, -200, 100, 0, 0]
+    assert maps["step"][3].tolist() == [0, 0, 100, -100, 0, 0, 0]  # the edge is at the zero crossing
+
+
+def test_laplacian_is_float32_and_keeps_the_shape():
     image = np.random.default_rng(1).integers(0, 256, (7, 11), dtype=np.uint8)
-    edges = lesson.convolve(image, lesson.EDGE_KERNEL)
-    assert edges.shape == (7, 11) and edges.dtype == np.float32
-    expected = signal.convolve2d(image.astype(float), lesson.EDGE_KERNEL, mode="same", boundary="symm")
-    assert np.array_equal(edges, expected)
+    laplacian = lesson.convolve(image, lesson.LAPLACIAN)
+    assert laplacian.shape == (7, 11) and laplacian.dtype == np.float32
+    expected = signal.convolve2d(image.astype(float), lesson.LAPLACIAN, mode="same", boundary="symm")
+    assert np.array_equal(laplacian, expected)
 
 
-def test_pair_kernels_give_the_pixel_before_minus_the_pixel():
+def test_strongest_laplacian_response_on_the_bird_is_a_dark_speck():
+    bird = lesson.load_grayscale(lessonkit.data_path("bird.jpg"))
+    laplacian = lesson.convolve(bird, lesson.LAPLACIAN)
+    assert lesson.strongest(laplacian) == (36, 41)
+    patch, value = lesson.response_at(bird, lesson.LAPLACIAN, 36, 41)
+    neighbours = patch[0, 1] + patch[1, 0] + patch[1, 2] + patch[2, 1]
+    assert value == 379 == neighbours - 4 * patch[1, 1]
+    assert patch[1, 1] < min(patch[0, 1], patch[1, 0], patch[1, 2], patch[2, 1])  # darker than all four
+
+
+def test_relu_keeps_positive_values_only():
+    assert lesson.relu(np.array([-2.0, 0.0, 3.5])).tolist() == [0, 0, 3.5]
+
+
+def test_a_negative_bias_then_relu_keeps_exactly_the_responses_above_minus_b():
+    bird = lesson.load_grayscale(lessonkit.data_path("bird.jpg"))
+    laplacian = signal.convolve2d(bird.astype(float), lesson.LAPLACIAN, mode="same", boundary="symm")
+    activation = lesson.relu(laplacian + lesson.BIAS)
+    assert lesson.BIAS == -50
+    assert np.count_nonzero(activation) == np.count_nonzero(laplacian > 50) == 3439
+    assert np.count_nonzero(laplacian > 0) == 18868
+    assert activation.max() == laplacian.max() - 50
+
+
+def test_pair_kernels_give_the_neighbour_before_minus_the_pixel():
     row = np.array([[255, 7, 3]])
     assert lesson.convolve(row, lesson.HORIZONTAL_PAIR).tolist() == [[0, 248, 4]]
     assert lesson.convolve(row.T, lesson.VERTICAL_PAIR).tolist() == [[0], [248], [4]]
@@ -365,14 +424,39 @@ def test_pair_kernels_are_zero_on_flat_regions_and_large_across_an_edge():
     assert along.max() == 0
 
 
+def test_bird_only_statistics_use_the_mask():
+    bird = lesson.load_grayscale(lessonkit.data_path("bird.jpg"))
+    mask = lesson.bird_mask(lesson.PHOTO, bird.shape)
+    difference = np.abs(signal.convolve2d(bird.astype(float), [[-1, 1]], mode="same", boundary="symm"))
+    assert lesson.share(lesson.on_the_subject(difference, mask) < 5) == "43.84%"
+    assert lesson.share(difference < 5) == "84.98%"  # the flat background pushes it up
+    assert lesson.on_the_subject(difference, None) is difference
+
+
+def test_sobel_x_by_convolution_is_minus_the_derivative_on_a_ramp():
+    ramp = np.tile(np.arange(8.0) * 10, (8, 1))  # brightens to the right
+    by_convolution = lesson.convolve(ramp, lesson.SOBEL_X)
+    by_correlation = signal.correlate2d(ramp, lesson.SOBEL_X, mode="same", boundary="symm")
+    assert (by_convolution[1:-1, 1:-1] == -80).all()
+    assert (by_correlation[1:-1, 1:-1] == 80).all()
+    assert (lesson.convolve(ramp.T, lesson.SOBEL_Y)[1:-1, 1:-1] == -80).all()
+    assert np.array_equal(lesson.convolve(ramp, -lesson.SOBEL_X), by_correlation)
+
+
+def test_emboss_by_convolution_shades_what_correlation_lights():
+    ramp = np.tile(np.arange(8.0) * 10, (8, 1))
+    assert lesson.convolve(ramp, lesson.EMBOSS)[3, 3] == 30 - 60
+    assert signal.correlate2d(ramp, lesson.EMBOSS, mode="same", boundary="symm")[3, 3] == 30 + 60
+
+
 def test_gallery_holds_the_classic_kernels():
     expected = {
         "identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
         "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
         "box blur": [[1 / 9] * 3] * 3,
         "Gaussian blur": [[1 / 16, 2 / 16, 1 / 16], [2 / 16, 4 / 16, 2 / 16], [1 / 16, 2 / 16, 1 / 16]],
-        "edge enhance": [[0, 0, 0], [-1, 1, 0], [0, 0, 0]],
-        "edge detect": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
+        "edge enhance (GIMP)": [[0, 0, 0], [-1, 1, 0], [0, 0, 0]],
+        "Laplacian (edge detect)": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
         "emboss": [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]],
         "Sobel x": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
         "Sobel y": [[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
@@ -390,6 +474,20 @@ def test_gallery_kernels_sum_to_1_or_0_and_act_on_a_flat_image_accordingly():
         assert np.allclose(lesson.convolve_fast(flat, kernel), 80 * total, atol=1e-4), name
 
 
+def test_gimps_edge_enhance_is_the_neighbour_difference_one_column_over():
+    image = np.random.default_rng(5).integers(0, 256, (6, 9)).astype(float)
+    enhance = lesson.convolve_fast(image, lesson.GALLERY["edge enhance (GIMP)"])
+    pair = lesson.convolve(image, lesson.HORIZONTAL_PAIR)
+    assert np.array_equal(enhance[:, :-1], pair[:, 1:])
+
+
+def test_pillows_edge_enhance_is_a_sharpening_kernel_summing_to_1():
+    size, scale, offset, weights = ImageFilter.EDGE_ENHANCE.filterargs
+    assert size == (3, 3) and offset == 0
+    assert np.sum(weights) / scale == 1
+    assert weights[4] / scale > 1  # the centre is boosted: sharpening, not a difference
+
+
 def test_identity_kernel_gives_the_image_back():
     image = np.random.default_rng(2).integers(0, 256, (9, 4), dtype=np.uint8)
     assert np.array_equal(lesson.convolve_fast(image, lesson.GALLERY["identity"]), image)
@@ -397,24 +495,17 @@ def test_identity_kernel_gives_the_image_back():
 
 def test_kernel_text_writes_whole_numbers_and_a_fraction():
     assert lesson.kernel_text(lesson.GALLERY["Gaussian blur"]) == (
-        "1/16 x [[1 2 1]\n        [2 4 2]\n        [1 2 1]]"
+        "1/16 · [[1 2 1]\n        [2 4 2]\n        [1 2 1]]"
     )
-    assert lesson.kernel_text(lesson.EDGE_KERNEL) == "[[ 0  1  0]\n [ 1 -4  1]\n [ 0  1  0]]"
-
-
-def test_bias_shifts_every_value_then_clips_at_255():
-    magnitude = np.array([[0.0, 20.0, 155.0, 156.0, 400.0]])
-    assert lesson.add_bias(magnitude).tolist() == [[100, 120, 255, 255, 255]]
-    assert lesson.add_bias(magnitude, bias=-50).tolist() == [[0, 0, 105, 106, 255]]
-    assert magnitude.tolist() == [[0, 20, 155, 156, 400]]  # the input is left alone
+    assert lesson.kernel_text(lesson.LAPLACIAN) == "[[ 0  1  0]\n [ 1 -4  1]\n [ 0  1  0]]"
 
 
 def test_as_picture_takes_abs_for_kernels_summing_to_0_and_clips():
     values = np.array([-300.0, -20.0, 20.0, 300.0])
-    assert lesson.as_picture(values, lesson.EDGE_KERNEL).tolist() == [255, 20, 20, 255]
+    assert lesson.as_picture(values, lesson.LAPLACIAN).tolist() == [255, 20, 20, 255]
     assert lesson.as_picture(values, lesson.GALLERY["sharpen"]).tolist() == [0, 0, 20, 255]
     assert values.tolist() == [-300, -20, 20, 300]
-    lesson.as_picture(values, lesson.EDGE_KERNEL, out=values)
+    lesson.as_picture(values, lesson.LAPLACIAN, out=values)
     assert values.tolist() == [255, 20, 20, 255]
 
 
@@ -426,6 +517,20 @@ def test_for_display_shrinks_big_pictures_only():
     assert lesson.for_display(np.full((2, 3), 7.0)).tolist() == [[7, 7, 7], [7, 7, 7]]
 
 
+def test_signed_levels_put_0_in_the_middle_and_clip():
+    levels = lesson.signed_levels(np.array([-200.0, -100.0, 0.0, 50.0, 100.0]), 100)
+    assert levels.tolist() == [0, 0, 127.5, 191.25, 255]
+
+
+def test_zoom_on_an_edge_finds_the_step_and_stays_in_the_frame():
+    image = np.zeros((200, 300))
+    image[:, 250:] = 255  # the only edge, near the right border
+    rows, columns = lesson.zoom_on_an_edge(image, side=48)
+    assert columns.start <= 250 < columns.stop and columns.stop <= 300
+    assert rows.stop - rows.start == 48 and columns.stop - columns.start == 48
+    assert lesson.zoom_on_an_edge(np.zeros((5, 7)), side=48) == (slice(0, 48), slice(0, 48))
+
+
 def test_mirror_index_repeats_the_edge_pixel():
     assert [lesson.mirror_index(i, 4) for i in range(-2, 6)] == [1, 0, 0, 1, 2, 3, 3, 2]
 
@@ -434,15 +539,50 @@ images = arrays(np.uint8, st.tuples(st.integers(1, 12), st.integers(1, 12)))
 odd_kernels = arrays(
     np.int64, st.tuples(st.sampled_from([1, 3]), st.sampled_from([1, 3])), elements=st.integers(-9, 9)
 )
+even_kernels = arrays(
+    np.int64, st.tuples(st.sampled_from([2, 4]), st.sampled_from([2, 4])), elements=st.integers(-9, 9)
+)
 
 
 @settings(max_examples=200, deadline=None)
 @given(images, odd_kernels)
-def test_ndimage_reflect_equals_signal_symm(image, kernel):
+def test_ndimage_reflect_equals_signal_symm_for_odd_kernels(image, kernel):
     ours = lesson.convolve_fast(image, kernel)
     scipy_map = signal.convolve2d(image.astype(float), kernel, mode="same", boundary="symm")
     assert np.array_equal(ours, scipy_map)
     assert np.array_equal(lesson.convolve(image, kernel), scipy_map)
+
+
+@settings(max_examples=100, deadline=None)
+@given(images, even_kernels)
+def test_ndimage_centres_an_even_kernel_one_row_and_column_away(image, kernel):
+    if min(image.shape) < max(kernel.shape):
+        return  # signal's symm mirrors once only; ndimage repeats the mirroring
+    symm = signal.convolve2d(image.astype(float), kernel, mode="same", boundary="symm")
+    shifted = ndimage.convolve(image.astype(float), kernel.astype(float), mode="reflect", origin=-1)
+    assert np.array_equal(shifted, symm)
+
+
+@settings(max_examples=200, deadline=None)
+@given(images, st.one_of(odd_kernels, even_kernels, arrays(np.int64, (1, 2), elements=st.integers(-9, 9))))
+def test_convolve_fast_equals_convolve_for_every_kernel_size(image, kernel):
+    assert np.array_equal(lesson.convolve_fast(image, kernel), lesson.convolve(image, kernel))
+
+
+def test_ndimage_reflect_differs_from_signal_symm_for_a_2x2_kernel():
+    image = np.arange(12.0).reshape(3, 4) ** 2
+    kernel = np.array([[1, 2], [3, 4]])
+    symm = signal.convolve2d(image, kernel, mode="same", boundary="symm")
+    assert not np.array_equal(ndimage.convolve(image, kernel, mode="reflect"), symm)
+
+
+def test_border_names_ndimage_reflect_is_np_pad_symmetric_and_mirror_is_reflect():
+    assert np.pad([1, 2, 3], 2, mode="symmetric").tolist() == [2, 1, 1, 2, 3, 3, 2]
+    assert np.pad([1, 2, 3], 2, mode="reflect").tolist() == [3, 2, 1, 2, 3, 2, 1]
+    image = np.random.default_rng(6).integers(0, 256, (5, 7)).astype(float)
+    for ndimage_mode, pad_mode in (("reflect", "symmetric"), ("mirror", "reflect")):
+        padded = signal.convolve2d(np.pad(image, 1, mode=pad_mode), lesson.LAPLACIAN, mode="valid")
+        assert np.array_equal(ndimage.convolve(image, lesson.LAPLACIAN, mode=ndimage_mode), padded)
 
 
 def test_ndimage_mirror_is_not_signal_symm():
@@ -464,6 +604,94 @@ def test_response_at_by_hand_matches_the_whole_map(image, data):
     assert value == lesson.convolve(image, kernel)[row, column]
 
 
+# Your own kernel ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("0 -1 0; -1 5 -1; 0 -1 0", [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
+        ("1,2 , 3;4 5,6", [[1, 2, 3], [4, 5, 6]]),
+        ("  -1 1  ", [[-1, 1]]),
+        ("1/4 1/4; 0.25 2.5e-1", [[0.25, 0.25], [0.25, 0.25]]),
+        ("7", [[7]]),
+    ],
+)
+def test_parse_kernel_reads_rows_of_numbers(text, expected):
+    kernel = lesson.parse_kernel(text)
+    assert kernel.dtype == np.float64
+    assert kernel.tolist() == expected
+
+
+BAD_KERNELS = [
+    ("", "is empty"),
+    ("  ;  ", "is empty"),
+    ("1 2; 3", "rows of different lengths (1, 2 numbers)"),
+    ("1 2;; 3 4", "row 2 is empty"),
+    ("1 2;", "row 2 is empty"),
+    ("1 x", "'x' is not a finite number"),
+    ("1 nan", "'nan' is not a finite number"),
+    ("inf 1", "'inf' is not a finite number"),
+    ("1e999", "'1e999' is not a finite number"),
+    ("1/0", "'1/0' is not a finite number"),
+    ("[[1, 2]]", "'[[1' is not a finite number"),
+]
+
+
+@pytest.mark.parametrize("text, reason", BAD_KERNELS)
+def test_parse_kernel_refuses_malformed_text_in_one_line(text, reason):
+    with pytest.raises(lessonkit.LessonError) as refused:
+        lesson.parse_kernel(text)
+    assert reason in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("text, reason", BAD_KERNELS + [("1 1 1 1; 1 1 1 1; 1 1 1 1", "larger than tiny.png")])
+def test_bad_kernel_on_the_command_line_is_one_error_line_exit_2_and_nothing_written(tmp_path, capsys, text, reason):
+    path = save(Image.new("L", (3, 2), 50), tmp_path, "tiny.png")
+    out = tmp_path / "out"
+    assert lesson.main(["--kernel", text, "--image", str(path), "--out", str(out)]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    assert printed.err.startswith("error: --kernel") and printed.err.count("\n") == 1
+    assert reason in printed.err
+    assert not out.exists()
+
+
+def test_bad_kernel_in_a_real_run_exits_2_with_one_line(tmp_path):
+    process = run_script("3_image.py", "--kernel", "1 2; 3", "--out", tmp_path / "out", cwd=tmp_path)
+    assert process.returncode == 2
+    assert process.stdout == ""
+    assert process.stderr == "error: --kernel: rows of different lengths (1, 2 numbers); a kernel is a rectangle\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_your_own_kernel_is_applied_to_the_photo_and_only_its_figure_is_written(run_lesson):
+    process, out = run_lesson("3_image.py", "--kernel", "0 -1 0; -1 5 -1; 0 -1 0")
+    assert process.returncode == 0, process.stderr
+    assert process.stderr == ""
+    bird = lesson.load_grayscale(lessonkit.data_path("bird.jpg"))
+    expected = signal.convolve2d(bird.astype(float), lesson.GALLERY["sharpen"], mode="same", boundary="symm")
+    assert "\nYour own kernel\n" in process.stdout
+    assert "kernel (3x3, weights sum to 1) =\n[[ 0 -1  0]\n [-1  5 -1]\n [ 0 -1  0]]\n" in process.stdout
+    assert f"feature map: shape (367, 363), min {expected.min():.4g}, max {expected.max():.4g}\n" in process.stdout
+    assert "The Laplacian" not in process.stdout  # the rest of the lesson is skipped
+    assert sorted(path.name for path in out.iterdir()) == ["image_kernel.png"]
+
+
+def test_your_own_kernel_on_your_own_photo(tmp_path, capsys):
+    photo = np.random.default_rng(7).integers(0, 256, (20, 30), dtype=np.uint8)
+    path = save(Image.fromarray(photo), tmp_path, "mine.png")
+    assert lesson.main(["--image", str(path), "--kernel=-1,1", "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "mine.png: 20 rows x 30 columns" in printed
+    expected = np.abs(lesson.convolve(photo, lesson.HORIZONTAL_PAIR))
+    assert "The weights sum to 0, so flat regions give 0: the figure shows |feature map|." in printed
+    assert f"max {lesson.convolve(photo, lesson.HORIZONTAL_PAIR).max():.4g}" in printed
+    assert expected.shape == (20, 30)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["image_kernel.png"]
+
+
 # Running the lesson --------------------------------------------------------------------------
 
 
@@ -471,21 +699,33 @@ def test_lesson_runs_from_another_folder_and_writes_its_figures(run_lesson):
     process, out = run_lesson("3_image.py")
     assert process.returncode == 0, process.stderr
     assert process.stderr == ""
-    for heading in ["The photo in grey", "Edge detection", "A bias", "Subtracting neighbours",
-                    "A gallery of classic kernels"]:
-        assert f"\n{heading}\n" in process.stdout
-    assert "bird.jpg: 367 rows x 363 columns, dtype uint8" in process.stdout
-    assert "feature map: shape (367, 363)" in process.stdout
-    assert "ours == scipy: True" in process.stdout
-    assert "signal.convolve2d(boundary='symm') on the top-left 200x200 corner: True" in process.stdout
-    assert "min 100, max 255" in process.stdout
-    assert "The file stores 'RGB' pixels (Pillow's mode); converted with Pillow's 'L':\n" in process.stdout
-    assert "L = 0.299 R + 0.587 G + 0.114 B (ITU-R 601-2 luma), rounded to a whole level." in process.stdout
-    assert "By hand at the strongest edge, row 36, column 41" in process.stdout
-    assert "Every |feature map| value of 155 or more ends at 255" in process.stdout
-    assert "(an edge of 20 beside a flat 0 becomes 120 beside 100)" in process.stdout
-    assert ("84.98% of pixels differ from their neighbour by less than 5\n"
-            "  (flat regions: mostly the plain sky laid behind the crane, plus smooth feathers);") in process.stdout
+    for heading in ["Convolution applied to an image", "The Laplacian: spots, lines and edges", "A bias, then ReLU",
+                    "Subtracting neighbours", "The sign of Sobel and emboss", "A gallery of classic kernels"]:
+        assert f"\n{heading}\n{'-' * len(heading)}\n" in process.stdout
+    printed = process.stdout
+    assert "bird.jpg: 367 rows x 363 columns, dtype uint8" in printed
+    assert "The file stores 'RGB' pixels (Pillow's mode); converted with Pillow's 'L':\n" in printed
+    assert "L = 0.299 R + 0.587 G + 0.114 B (ITU-R 601-2 luma), rounded to a whole level." in printed
+    assert "The most common grey level is 217, on 72.30% of the pixels." in printed
+    assert "This is a cut-out photograph on a flat background" in printed
+    assert "feature map: shape (367, 363)" in printed
+    assert "By hand at the strongest response, row 36, column 41" in printed
+    assert "ours == scipy: True" in printed
+    assert "4 · (160.75 - 66) = 379. It is darker than each of them: a dark speck, not an edge." in printed
+    assert "At the step, + on the dark side and - on the bright side: True." in printed
+    assert "ReLU(map + b):    3,439 (2.58%), only where the map is above 50" in printed
+    assert "ReLU(map + b) > 0 exactly where map > 50: True" in printed
+    assert ("on the bird alone, 43.84% of pixels differ from their left neighbour by less than 5\n"
+            "  (on the whole picture, background included: 84.98%)") in printed
+    assert "correlation (scipy.signal.correlate2d): +80 away from the border" in printed
+    assert "convolution (this lesson's convolve):   -80 away from the border" in printed
+    assert "convolution == -correlation: True" in printed
+    assert "  3x3 Laplacian, equal: True\n  2x2 kernel [[1 2] [3 4]], equal: False\n" in printed
+    assert "  the same with ndimage's origin=-1, equal: True\n" in printed
+    assert "ndimage 'reflect' == np.pad 'symmetric': True; ndimage 'mirror' == np.pad 'reflect': True" in printed
+    assert "one column over: True." in printed
+    assert "Pillow's ImageFilter.EDGE_ENHANCE is another kernel, whose weights sum to 1" in printed
+    assert ": False" not in printed.replace("[[1 2] [3 4]], equal: False", "")
     assert sorted(path.name for path in out.iterdir()) == sorted(FIGURES)
 
 
@@ -497,7 +737,8 @@ def test_photo_in_a_folder_with_spaces_and_accents(run_lesson, tmp_path):
     process, out = run_lesson("3_image.py", "--image", path)
     assert process.returncode == 0, process.stderr
     assert "oiseau.jpg: 30 rows x 40 columns" in process.stdout
-    assert "by less than 5\n  (flat regions);\n" in process.stdout  # the crane's sky is not mentioned
+    assert "Statistics below are taken on the whole picture (a photo of your own has no mask)." in process.stdout
+    assert "  on the whole picture, " in process.stdout and "on the bird" not in process.stdout
     assert sorted(path.name for path in out.iterdir()) == sorted(FIGURES)
 
 
@@ -506,9 +747,19 @@ def test_one_pixel_photo_runs_through(tmp_path, capsys):
     assert lesson.main(["--image", str(path), "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
     assert "dot.png: 1 rows x 1 columns, dtype uint8, values 76..76" in printed
-    assert "No edges: the feature map is 0 everywhere (the picture is flat)." in printed
+    assert "The feature map is 0 everywhere: the picture is flat." in printed
     assert "By hand" not in printed
     assert len(list((tmp_path / "out").iterdir())) == len(FIGURES)
+
+
+def test_strongest_response_on_a_dark_line_is_not_called_a_speck(tmp_path, capsys):
+    picture = np.full((9, 9), 200, dtype=np.uint8)
+    picture[:, 4] = 0  # a dark line, one pixel wide
+    path = save(Image.fromarray(picture), tmp_path, "line.png")
+    assert lesson.main(["--image", str(path), "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "By hand at the strongest response, row 0, column 4" in printed
+    assert "4 · (100 - 0) = 400. It is not darker than each of them, so it is not a lone speck." in printed
 
 
 def test_figures_are_identical_from_one_run_to_the_next(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""Tests for 4_digit.py: the edge kernel and a bank of edge detectors on a handwritten digit."""
+"""Tests for 4_digit.py: the Laplacian, a bank of edge detectors and what a second layer reads,
+on a handwritten digit."""
 
 import importlib
 import importlib.util
@@ -13,7 +14,7 @@ from conftest import ROOT
 digit = importlib.import_module("4_digit")
 image_lesson = importlib.import_module("3_image")
 
-FIGURES = ["digit_gray.png", "digit_edges.png", "digit_bank.png"]
+FIGURES = ["digit_gray.png", "digit_edges.png", "digit_bank.png", "digit_relu.png"]
 
 
 def edge_image(bright):
@@ -68,11 +69,48 @@ def test_vertical_detector_value_across_a_vertical_edge():
     assert maps["vertical"][4, 0:3].tolist() == [0, 0, 0]
 
 
-def test_edge_kernel_is_negative_on_a_thin_stroke_and_positive_beside_it():
+def test_vertical_map_is_negative_left_of_a_light_stroke_and_positive_right_of_it():
+    bar = np.zeros((7, 9))
+    bar[:, 3:6] = 255
+    assert digit.detector_bank(bar)["vertical"][3].tolist() == [0, 0, -1020, -1020, 0, 1020, 1020, 0, 0]
+    assert digit.detector_bank(bar.T)["horizontal"][:, 3].tolist() == [0, 0, -1020, -1020, 0, 1020, 1020, 0, 0]
+
+
+def test_laplacian_is_negative_on_a_thin_stroke_and_positive_beside_it():
     line = np.zeros((5, 5))
     line[:, 2] = 255
-    edges = image_lesson.convolve(line, image_lesson.EDGE_KERNEL)
-    assert edges[2].tolist() == [0, 255, -510, 255, 0]
+    laplacian = image_lesson.convolve(line, image_lesson.LAPLACIAN)
+    assert laplacian[2].tolist() == [0, 255, -510, 255, 0]
+
+
+def test_max_pool_takes_the_largest_of_each_2x2_block_and_drops_a_leftover_row():
+    maps = np.arange(5 * 4 * 2).reshape(5, 4, 2)
+    pooled = digit.max_pool(maps)
+    assert pooled.shape == (2, 2, 2)
+    assert pooled[..., 0].tolist() == [[10, 14], [26, 30]]
+    assert digit.max_pool(np.zeros((1, 1, 4))).shape == (0, 0, 4)
+
+
+def test_what_the_next_layer_reads_is_relu_of_map_plus_bias_pooled(capsys):
+    image = image_lesson.load_grayscale(lessonkit.data_path("num3.jpg"))
+    maps = digit.detector_bank(image)
+
+    class Collect:
+        def add(self, name, figure):
+            self.name = name
+
+    figures = Collect()
+    digit.what_the_next_layer_sees(maps, figures)
+    printed = capsys.readouterr().out
+    for name, feature_map in maps.items():
+        kept = np.count_nonzero(np.maximum(feature_map + digit.BIAS, 0))
+        assert kept == np.count_nonzero(feature_map > -digit.BIAS)
+        assert f"{np.count_nonzero(feature_map):>4} in the map, {kept:>4} after ReLU(map + b)" in printed
+    assert "map + b) is [  0   0   0   0   0 920 920   0   0]: its right side only." in printed
+    assert "2x2 max pooling keeps the largest value of each 2x2 block: shape (14, 14, 4)." in printed
+    assert "ours == scipy.ndimage.maximum_filter at every second pixel: True" in printed
+    assert "A batch of one image is (1, 14, 14, 4)" in printed
+    assert figures.name == "digit_relu"
 
 
 def read_hex_rows(text):
@@ -136,7 +174,8 @@ def test_lesson_runs_from_another_folder_and_writes_its_figures(run_lesson):
     process, out = run_lesson("4_digit.py")
     assert process.returncode == 0, process.stderr
     assert process.stderr == ""
-    for heading in ["The digit in grey", "Edge kernel", "A bank of edge detectors"]:
+    for heading in ["Convolution applied to a digit", "The Laplacian of the digit", "A bank of edge detectors",
+                    "What the next layer sees"]:
         assert f"\n{heading}\n" in process.stdout
     assert "num3.jpg: 28 rows x 28 columns, dtype uint8, values 0..255" in process.stdout
     assert "Dark ink" not in process.stdout  # the shipped digit is light on dark already
@@ -146,8 +185,10 @@ def test_lesson_runs_from_another_folder_and_writes_its_figures(run_lesson):
     assert read_hex_rows("\n".join(lines[start : start + 28])) == shipped.tolist()
     assert max(len(line) for line in lines[start - 2 : start + 28]) <= 80
     assert "feature map: shape (28, 28)" in process.stdout
-    assert "maps make an array of shape (28, 28, 4): four channels, one per detector." in process.stdout
-    assert "of one image is (1, 28, 28, 4), the input a next Conv2D layer reads." in process.stdout
+    assert "NHWC as in 2_TensorFlow.py): shape (28, 28, 4)." in process.stdout
+    assert "A batch of one image is (1, 14, 14, 4): the input a second Conv2D layer reads," in process.stdout
+    assert "negative on the stroke's left side, positive on its right side." in process.stdout
+    assert "positive on its bottom side: True." in process.stdout
     assert sorted(path.name for path in out.iterdir()) == sorted(FIGURES)
 
 
@@ -158,7 +199,7 @@ def test_big_picture_prints_a_shrunk_view(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Shrunk to 14 x 28 by averaging blocks of pixels" in printed
     assert "\n" + ("5a" * 28 + "\n") * 14 + "\n" in printed
-    assert "an array of shape (56, 112, 4)" in printed
+    assert "shape (56, 112, 4)" in printed and "shape (28, 56, 4)" in printed
 
 
 def test_one_pixel_picture_runs_through(tmp_path, capsys):
@@ -183,8 +224,8 @@ def test_dark_pen_on_white_paper_is_inverted_to_a_light_stroke_on_black(tmp_path
     assert "Dark ink on a light ground (median grey level above 127), so inverted as MNIST" in printed
     assert "a light stroke on a dark ground, values 15..235." in printed
     assert "0f" * 12 + "ebebeb" + "0f" * 13 in printed  # a stroke row: 255 - 240 = 15, 255 - 20 = 235
-    # The stroke is now the bright part: the edge kernel is negative on it, as the lesson says.
-    edges = image_lesson.convolve(255 - paper, image_lesson.EDGE_KERNEL)
+    # The stroke is now the bright part: the Laplacian is negative on it, as the lesson says.
+    edges = image_lesson.convolve(255 - paper, image_lesson.LAPLACIAN)
     assert edges[10, 12] < 0 and edges[10, 11] > 0
     assert f"min {edges.min():.4g}, max {edges.max():.4g}" in printed
 

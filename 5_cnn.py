@@ -259,9 +259,9 @@ def layer_geometry(model):
 
 
 def receptive_field_rule(geometry):
-    """Receptive field r (pixels along one axis) and jump j (input pixels between two
-    neighbouring units) after each layer: r_out = r_in + (k - 1) * j_in, j_out = j_in * s,
-    starting from a pixel (r = 1, j = 1). geometry: list of (name, k, s).
+    """Receptive field r (pixels along one axis) and jump J (input pixels between two
+    neighbouring units) after each layer: r_out = r_in + (k - 1) * J_in, J_out = J_in * s,
+    starting from a pixel (r = 1, J = 1). geometry: list of (name, k, s).
 
     Returns a list of (name, r, j).
 
@@ -717,9 +717,9 @@ def receptive_fields(cnn, figures):
     lessonkit.heading("Receptive fields")
     rows = receptive_field_rule(layer_geometry(cnn))
     inputs = np.random.default_rng(SEED).uniform(size=(GRADIENT_INPUTS, SIDE, SIDE, 1)).astype(np.float32)
-    print("r_out = r_in + (k - 1) * j_in, j_out = j_in * s, from r = 1, j = 1 (one pixel).")
+    print("r_out = r_in + (k - 1) * J_in, J_out = J_in * s, from r = 1, J = 1 (one pixel).")
     print(f"Check: the gradient of the units at the middle position, over {GRADIENT_INPUTS} random inputs.")
-    print(f"{'layer':<7} {'k':>2} {'s':>2} {'r':>3} {'j':>3}   {'position':<10} {'rule: rows, columns':<21} gradient non-zero")
+    print(f"{'layer':<7} {'k':>2} {'s':>2} {'r':>3} {'J':>3}   {'position':<10} {'rule: rows, columns':<21} gradient non-zero")
     supports, boxes, agree = [], [], True
     for (name, k, stride), (_, field, jump) in zip(layer_geometry(cnn), rows):
         size = cnn.get_layer(name).output.shape[1]

@@ -74,7 +74,7 @@ def value_ends(line):
 def test_sliding_picture_puts_the_flipped_kernel_under_the_padded_signal():
     lines = lesson.sliding_picture(np.array([3, 4, 5]), np.array([2, 1, 0]))
     assert lines[0].split() == ["x", "padded:", "0", "0", "3", "4", "5", "0", "0"]
-    assert [line.split()[:5] for line in lines[1:]] == [["n", "=", f"{n},", "h", "flipped:"] for n in range(5)]
+    assert [line.split()[:5] for line in lines[1:]] == [["i", "=", f"{i},", "h", "flipped:"] for i in range(5)]
     assert [line.split()[5:] for line in lines[1:]] == [["0", "1", "2"]] * 5
     padded_ends = value_ends(lines[0])
     for n, line in enumerate(lines[1:]):
@@ -205,9 +205,9 @@ def test_lesson_runs_as_a_learner_would_and_draws_the_same_figures_every_time(ru
     stdout = process.stdout
     printed = [" ".join(line.split()) for line in stdout.splitlines()]
     for line in [
-        "y[n] = Σ_m x[m] · h[n - m]",
+        "y[i] = Σ_m x[m] · h[i - m]",
         "x padded: 0 0 3 4 5 0 0",
-        "n = 1, h flipped: 0 1 2 y[1] = x[0]·h[1] + x[1]·h[0] = 3·1 + 4·2 = 3 + 8 = 11",
+        "i = 1, h flipped: 0 1 2 y[1] = x[0]·h[1] + x[1]·h[0] = 3·1 + 4·2 = 3 + 8 = 11",
         "ours: [ 6 11 14 5 0]",
         "x = [1.001 1.001 1.001 1.001], h = [0.3333 0.3333 0.3333 0.3333]",
         "np.convolve: [0.3335 0.667 1.001 1.334 1.001 0.667 0.3335]",

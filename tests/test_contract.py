@@ -1,4 +1,4 @@
-"""The contract every lesson script keeps, checked for all five of them: clean errors,
+"""The contract every lesson script keeps, checked for all seven of them: clean errors,
 --help, an import that does nothing, docstring examples that hold, and output that
 survives a reader closing the pipe early."""
 
@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, headless_env, run_script
 
-LESSONS = ["0_1D", "1_2D", "2_TensorFlow", "3_image", "4_digit"]
+LESSONS = ["0_1D", "1_2D", "2_TensorFlow", "3_image", "4_digit", "5_cnn", "6_layer"]
 
 
 def figure_fingerprints():
@@ -62,7 +62,7 @@ def test_help_describes_the_lesson_and_its_options(lesson, tmp_path):
     assert title in process.stdout
     for option in ("--out DIR", "--show"):
         assert option in process.stdout
-    takes_an_image = lesson in ("3_image", "4_digit")
+    takes_an_image = lesson in ("3_image", "4_digit", "5_cnn")
     assert ("--image PATH" in process.stdout) == takes_an_image
 
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, run_script
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-LESSONS = ["0_1D.py", "1_2D.py", "2_TensorFlow.py", "3_image.py", "4_digit.py"]
+LESSONS = ["0_1D.py", "1_2D.py", "2_TensorFlow.py", "3_image.py", "4_digit.py", "5_cnn.py", "6_layer.py"]
 BENCHMARK = "benchmarks/bench_convolution.py"
 SECTION_SCRIPT = {
     "Analogies": "2_TensorFlow.py",
@@ -25,6 +25,8 @@ SECTION_SCRIPT = {
     "Convolution in TensorFlow": "2_TensorFlow.py",
     "Convolution applied to an image": "3_image.py",
     "Convolution applied to a digit": "4_digit.py",
+    "A CNN learns its own kernels": "5_cnn.py",
+    "Inside a convolution layer": "6_layer.py",
 }
 
 OUTPUT_BLOCK = re.compile(r"<!-- output: (?P<script>\S+) -->\s*\n```\w*\n(?P<body>.*?)\n```", re.S)
@@ -136,6 +138,8 @@ def test_headings_follow_the_lesson_order():
         "Convolution in TensorFlow",
         "Convolution applied to an image",
         "Convolution applied to a digit",
+        "A CNN learns its own kernels",
+        "Inside a convolution layer",
         "How fast is a convolution?",
     ]
     positions = [next(i for i, h in enumerate(headings) if h.startswith(title)) for title in order]

@@ -34,6 +34,8 @@ with lessonkit.tensorflow_start_up_quiet():
 lesson_2d = importlib.import_module("1_2D")
 convolve2d = lesson_2d.convolve2d
 correlate2d = lesson_2d.correlate2d
+indented = lesson_2d.indented
+yes = importlib.import_module("2_TensorFlow").yes
 
 WEIGHT_COLOURS = ["#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45"]
 INPUT_COLOUR = "#cfe2f3"
@@ -393,24 +395,6 @@ def keras_transposed_size(n, k, stride, padding, output_padding=None):
     """
     layer = keras.layers.Conv2DTranspose(1, k, strides=stride, padding=padding, output_padding=output_padding)
     return layer.compute_output_shape((1, n, n, 1))[1]
-
-
-def yes(flag):
-    """'True' or 'False' for a printed check.
-
-    >>> yes(np.True_)
-    'True'
-    """
-    return str(bool(flag))
-
-
-def indented(array, prefix="    "):
-    """The NumPy printout of `array`, each line indented by `prefix`.
-
-    >>> print(indented(np.array([[1, 2]])))
-        [[1 2]]
-    """
-    return "\n".join(prefix + line for line in str(array).splitlines())
 
 
 # Figures -------------------------------------------------------------------------------------

@@ -103,13 +103,13 @@ def bank_figure(maps, detectors=EDGE_DETECTORS, title=None):
     return image_lesson.gallery_figure(panels, title, columns=len(panels))
 
 
-def max_pool(maps, size=2):
+def max_pool2d(maps, size=2):
     """Max pooling with a size x size window and stride `size`, as Keras's MaxPooling2D
     (padding 'valid': rows and columns left over at the end are dropped).
 
     maps: array (H, W, C). Returns an array (H // size, W // size, C).
 
-    >>> max_pool(np.arange(16).reshape(4, 4, 1))[..., 0]
+    >>> max_pool2d(np.arange(16).reshape(4, 4, 1))[..., 0]
     array([[ 5,  7],
            [13, 15]])
     """
@@ -241,7 +241,7 @@ def what_the_next_layer_sees(maps, figures, bias=BIAS):
     across = image_lesson.relu(detector_bank(light_bar())["vertical"][3] + bias)
     print("ReLU keeps one sign only. Across the light stroke of the bank's section, ReLU(vertical")
     print(f"map + b) is {across.astype(int)}: its right side only.")
-    pooled = max_pool(activations)
+    pooled = max_pool2d(activations)
     print(f"Stacked on a last axis (channels-last, NHWC as in 2_TensorFlow.py): shape {activations.shape}.")
     print(f"2x2 max pooling keeps the largest value of each 2x2 block: shape {pooled.shape}.")
     rows, columns = 2 * pooled.shape[0], 2 * pooled.shape[1]

@@ -27,6 +27,7 @@ correlate2d = importlib.import_module("1_2D").correlate2d
 tf_lesson = importlib.import_module("2_TensorFlow")
 image_lesson = importlib.import_module("3_image")
 digit_lesson = importlib.import_module("4_digit")
+max_pool2d = digit_lesson.max_pool2d  # from scratch: the largest value of each size x size block
 
 DIGITS_FILE = "mnist_5k.npz"
 SIDE = 28  # MNIST digits are 28 x 28 pixels
@@ -194,23 +195,6 @@ def shifted_accuracy(model, images, labels, shift):
     moves = [(shift, 0), (-shift, 0), (0, shift), (0, -shift)] if shift else [(0, 0)]
     moved = np.concatenate([shift_images(images, rows, columns) for rows, columns in moves])
     return accuracy(model, moved, np.tile(labels, len(moves)))
-
-
-def max_pool2d(feature_maps, size=2):
-    """Max pooling from scratch: the largest value of each size x size block, channel by
-    channel; rows and columns left over at the bottom and right are dropped, as Keras's
-    MaxPooling2D(size) does.
-
-    feature_maps: (H, W, C). Returns (H // size, W // size, C).
-
-    >>> max_pool2d(np.arange(16).reshape(4, 4, 1))[:, :, 0]
-    array([[ 5,  7],
-           [13, 15]])
-    """
-    height, width, channels = feature_maps.shape
-    rows, columns = height // size, width // size
-    blocks = feature_maps[: rows * size, : columns * size].reshape(rows, size, columns, size, channels)
-    return blocks.max(axis=(1, 3))
 
 
 def first_layer_from_scratch(image, kernels, biases):

@@ -85,10 +85,10 @@ def test_laplacian_is_negative_on_a_thin_stroke_and_positive_beside_it():
 
 def test_max_pool_takes_the_largest_of_each_2x2_block_and_drops_a_leftover_row():
     maps = np.arange(5 * 4 * 2).reshape(5, 4, 2)
-    pooled = digit.max_pool(maps)
+    pooled = digit.max_pool2d(maps)
     assert pooled.shape == (2, 2, 2)
     assert pooled[..., 0].tolist() == [[10, 14], [26, 30]]
-    assert digit.max_pool(np.zeros((1, 1, 4))).shape == (0, 0, 4)
+    assert digit.max_pool2d(np.zeros((1, 1, 4))).shape == (0, 0, 4)
 
 
 def test_what_the_next_layer_reads_is_relu_of_map_plus_bias_pooled(capsys):

@@ -154,10 +154,10 @@ def same_correlation_matrix(kernel, image_shape):
 
 
 def im2col(image, kernel_shape, stride=1):
-    """The patch matrix of an (H, W, c) image (c channels): one row per output pixel of a
+    """The patch matrix of an (H, W, C_in) image (C_in channels): one row per output pixel of a
     'valid' layer with (k_h, k_w) filters at `stride`, in reading order, holding the
-    k_h * k_w * c values under the window, ordered (row, column, channel) as a filter of shape
-    (k_h, k_w, c) ravels. Shape (out_h * out_w, k_h * k_w * c).
+    k_h * k_w * C_in values under the window, ordered (row, column, channel) as a filter of shape
+    (k_h, k_w, C_in) ravels. Shape (out_h * out_w, k_h * k_w * C_in).
 
     >>> im2col(np.arange(6).reshape(2, 3, 1), (2, 2))
     array([[0, 1, 3, 4],
@@ -174,10 +174,10 @@ def im2col(image, kernel_shape, stride=1):
 def conv2d_im2col(images, filters, stride=1):
     """A 'valid' convolution layer (cross-correlation, as tf.nn.conv2d) as one matrix
     multiply: the patch matrices of all images, stacked, times the filters reshaped to
-    (k_h * k_w * c, F).
+    (k_h * k_w * C_in, C_out).
 
-    images: (N, H, W, c) (NHWC); filters: (k_h, k_w, c, F) (HWIO).
-    Returns (N, out_h, out_w, F), out = floor((n - k) / stride) + 1.
+    images: (N, H, W, C_in) (NHWC); filters: (k_h, k_w, C_in, C_out) (HWIO).
+    Returns (N, out_h, out_w, C_out), out = floor((n - k) / stride) + 1.
 
     >>> conv2d_im2col(np.ones((1, 3, 3, 2)), np.ones((2, 2, 2, 1)))[0, :, :, 0]
     array([[8., 8.],

@@ -414,13 +414,7 @@ def for_display(picture, longest=DRAWN_PIXELS):
     >>> small.shape, small.dtype, int(small.max())
     ((5, 20), dtype('uint8'), 7)
     """
-    levels = np.asarray(picture).astype(np.uint8)
-    height, width = levels.shape
-    scale = longest / max(height, width)
-    if scale >= 1:
-        return levels
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(Image.fromarray(levels).resize(size, Image.Resampling.BOX))
+    return box_shrink(np.asarray(picture).astype(np.uint8), longest)
 
 
 def shrunk(values, longest=DRAWN_PIXELS):
@@ -432,13 +426,22 @@ def shrunk(values, longest=DRAWN_PIXELS):
     >>> shrunk(np.full((10, 40), -7.5), longest=20).shape
     (5, 20)
     """
-    values = np.asarray(values, dtype=np.float32)
-    height, width = values.shape
+    return box_shrink(np.asarray(values, dtype=np.float32), longest)
+
+
+def box_shrink(array, longest):
+    """`array`, shape (H, W), uint8 or float32, itself if its longest side is at most
+    `longest`, else shrunk to that by averaging blocks of pixels (Pillow's BOX filter).
+
+    >>> box_shrink(np.ones((4, 8), np.float32), 4).shape
+    (2, 4)
+    """
+    height, width = array.shape
     scale = longest / max(height, width)
     if scale >= 1:
-        return values
+        return array
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(Image.fromarray(values).resize(size, Image.Resampling.BOX))
+    return np.asarray(Image.fromarray(array).resize(size, Image.Resampling.BOX))
 
 
 def signed_levels(values, limit):

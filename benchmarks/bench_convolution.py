@@ -687,6 +687,18 @@ def runs_of_names(sizes, names):
     return runs
 
 
+def target_verdict(side, met):
+    """'met' or 'NOT met' for a target measured on a side x side image; a target is set
+    for the full grid's image size only, so at any other size it is not judged.
+
+    >>> target_verdict(FULL.target_image, True), target_verdict(FULL.target_image, False)
+    ('met', 'NOT met')
+    """
+    if side != FULL.target_image:
+        return f"not judged, it is for {FULL.target_image}x{FULL.target_image}"
+    return "met" if met else "NOT met"
+
+
 def check_targets(grid):
     """Time each pair in TARGETS on a grid.target_image square float64 image, the two
     methods in alternation, and print their medians, ratio and verdict.
@@ -701,10 +713,7 @@ def check_targets(grid):
         image, kernel = make_inputs(side, kernel_size)
         ours_seconds, theirs_seconds = interleaved_times(ours, theirs, (image, kernel), grid.target_repeats)
         ratio = ours_seconds / theirs_seconds
-        if side == FULL.target_image:
-            verdict = "met" if ratio <= target else "NOT met"
-        else:
-            verdict = f"not judged, it is for {FULL.target_image}x{FULL.target_image}"
+        verdict = target_verdict(side, ratio <= target)
         print(f"{kernel_size}x{kernel_size} kernel, median of {grid.target_repeats} runs each:")
         print(f"  {ours_name:<24} {format_seconds(ours_seconds):>9}")
         print(f"  {theirs_name:<24} {format_seconds(theirs_seconds):>9}")
@@ -875,10 +884,7 @@ def check_separable_target(grid, kernel_size=15):
     separable, direct = interleaved_times(ours_separable, ours_direct, (image, kernel), grid.target_repeats)
     separable_again, fft = interleaved_times(ours_separable, scipy_fft, (image, kernel), grid.target_repeats)
     speed_up = direct / separable
-    if side == FULL.target_image:
-        verdict = "met" if speed_up >= 3 else "NOT met"
-    else:
-        verdict = f"not judged, it is for {FULL.target_image}x{FULL.target_image}"
+    verdict = target_verdict(side, speed_up >= 3)
     print(f"median of {grid.target_repeats} runs each, each pair timed in alternation:")
     print(f"  {'6_layer separable':<26} {format_seconds(separable):>9}  (again, beside the FFT: {format_seconds(separable_again)})")
     print(f"  {'1_2D.convolve2d':<26} {format_seconds(direct):>9}")

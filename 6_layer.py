@@ -528,7 +528,7 @@ def inside_a_convolution_layer():
 
 def a_convolution_is_a_matrix(figures):
     """README: "A convolution is a matrix". C @ image.ravel() is the 'valid'
-    cross-correlation; C drawn for a 6x6 image; the 28x28 numbers of "Analogies"."""
+    cross-correlation; C drawn for a 6x6 image; the 28x28 numbers of "Three ideas behind convolutional networks"."""
     lessonkit.heading("A convolution is a matrix")
     kernel = np.arange(1, 10).reshape(3, 3)
     image = np.random.default_rng(1).integers(0, 10, size=(4, 4))

@@ -27,6 +27,22 @@ ROOT = Path(__file__).resolve().parent
 DATA_DIR = ROOT / "data"
 FIGURES_DIR = ROOT / "figures"
 
+# The series' colours: each keeps one meaning in every figure.
+COLOURS = {
+    "input": "#cfe2f3",  # blue: the signal or image that goes in
+    "kernel": "#fce5cd",  # peach: the kernel's weights
+    "output": "#d9ead3",  # green: what comes out
+    "padding": "#eeeeee",  # grey: zeros or other values added at the border
+    "window": "#cc0000",  # red: the window the kernel covers now
+}
+SIGNED_COLOURMAP = "RdBu_r"  # signed values: red above 0, blue below, with a symmetric colour bar
+
+# Figures are designed for the README's column, about 880 pixels wide on GitHub; text in
+# them must be at least 11 pixels high as shown there.
+README_WIDTH = 880
+MIN_TEXT_PX = 11
+HOLD_LAST_FRAME_MS = 2500  # an animation shows its finished result this long before looping
+
 NON_INTERACTIVE_BACKENDS = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
 
 # TensorFlow's C++ core writes its start-up notices straight to file descriptor 2.
@@ -232,8 +248,11 @@ class Figures:
 
         self._pending.append((f"{name}.png", save, figure))
 
-    def add_animation(self, name, frames, frame_ms=700):
-        """Queue an animated GIF, ``DIR/name.gif``, from a list of PIL images (looping)."""
+    def add_animation(self, name, frames, frame_ms=700, hold_ms=HOLD_LAST_FRAME_MS):
+        """Queue an animated GIF, ``DIR/name.gif``, from a list of PIL images (looping).
+        `frame_ms` is one duration for every frame or a list of one per frame; the last
+        frame is held `hold_ms` (at least its own duration) so the result can be read."""
+        durations = frame_durations(len(frames), frame_ms, hold_ms)
 
         def save(path):
             first, *rest = frames
@@ -242,7 +261,7 @@ class Figures:
                 format="GIF",
                 save_all=True,
                 append_images=rest,
-                duration=frame_ms,
+                duration=durations,
                 loop=0,
                 optimize=False,
             )
@@ -291,6 +310,57 @@ class Figures:
                 plt.close(figure)
         self._pending.clear()
         return 0
+
+
+def frame_durations(count, frame_ms=700, hold_ms=HOLD_LAST_FRAME_MS):
+    """The duration in ms of each of `count` frames: `frame_ms` (one number, or a list
+    of one per frame), with the last frame held at least `hold_ms`.
+
+    >>> frame_durations(3, 500)
+    [500, 500, 2500]
+    >>> frame_durations(3, [900, 600, 600], hold_ms=400)
+    [900, 600, 600]
+    """
+    durations = [int(frame_ms)] * count if isinstance(frame_ms, (int, float)) else [int(ms) for ms in frame_ms]
+    if len(durations) != count:
+        raise ValueError(f"frame_ms: {len(durations)} durations for {count} frames")
+    durations[-1] = max(durations[-1], int(hold_ms))
+    return durations
+
+
+def shown_scale(width_px, column_px=README_WIDTH):
+    """How much a picture `width_px` wide is shrunk when shown in a column `column_px` wide.
+
+    >>> shown_scale(1760)
+    0.5
+    >>> shown_scale(600)
+    1.0
+    """
+    return min(1.0, column_px / width_px)
+
+
+def smallest_text_px(figure, dpi=100, column_px=README_WIDTH):
+    """The height in pixels, as shown in a column `column_px` wide, of the smallest text
+    that a matplotlib `figure` draws (titles, labels, tick labels, texts, legends) when
+    saved at `dpi`. Returns None for a figure without text.
+
+    >>> import matplotlib.figure
+    >>> figure = matplotlib.figure.Figure(figsize=(8.8, 2))
+    >>> _ = figure.text(0.5, 0.5, "y[0] = 6", fontsize=9)
+    >>> round(smallest_text_px(figure), 1)
+    12.5
+    """
+    from matplotlib.text import Text
+
+    sizes = [
+        text.get_fontsize()
+        for text in figure.findobj(Text)
+        if text.get_visible() and text.get_text().strip()
+    ]
+    if not sizes:
+        return None
+    width_px = figure.get_figwidth() * dpi
+    return float(min(sizes) * dpi / 72 * shown_scale(width_px, column_px))
 
 
 def is_start_up_noise(severity, message, min_log_level):

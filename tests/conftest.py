@@ -96,3 +96,35 @@ def make_bad_input(case, folder):
 
 
 BAD_INPUTS = ["missing", "folder", "empty", "text", "truncated", "bomb", "big bomb"]
+
+
+# Figures: readable where the README shows them ----------------------------------------------
+
+
+def shown_widths():
+    """{figure file name: width in pixels of the README column it is shown in}. A picture
+    alone on its line gets the whole column; pictures side by side in a table row share it."""
+    import re
+
+    import lessonkit
+
+    widths = {}
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        links = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", line)
+        share = len(links) if line.lstrip().startswith("|") else 1
+        for link in links:
+            widths[link.rsplit("/", 1)[-1]] = lessonkit.README_WIDTH // share
+    return widths
+
+
+def assert_readable(figure, name, dpi=100):
+    """Assert that every text of the matplotlib `figure`, saved as `name` (for example
+    "1d_sliding.png") at `dpi`, is at least lessonkit.MIN_TEXT_PX high where the README
+    shows it; a figure the README does not show is judged at the full column."""
+    import lessonkit
+
+    column = shown_widths().get(name, lessonkit.README_WIDTH)
+    smallest = lessonkit.smallest_text_px(figure, dpi, column)
+    assert smallest is None or smallest >= lessonkit.MIN_TEXT_PX - 0.05, (
+        f"{name}: its smallest text is {smallest:.1f} px high as shown in a {column} px column"
+    )

@@ -18,9 +18,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 LESSONS = ["0_1D.py", "1_2D.py", "2_TensorFlow.py", "3_image.py", "4_digit.py", "5_cnn.py", "6_layer.py"]
 BENCHMARK = "benchmarks/bench_convolution.py"
 SECTION_SCRIPT = {
-    "Analogies": "2_TensorFlow.py",
-    "Image filter": "1_2D.py",
     "1-D convolution with NumPy": "0_1D.py",
+    "Image filter": "1_2D.py",
     "2-D convolution with SciPy": "1_2D.py",
     "Convolution in TensorFlow": "2_TensorFlow.py",
     "Convolution applied to an image": "3_image.py",
@@ -131,15 +130,17 @@ def test_benchmark_sample_output_names_every_method():
 def test_headings_follow_the_lesson_order():
     headings = [line[3:].strip() for line in README.splitlines() if line.startswith("## ")]
     order = [
-        "Analogies",
-        "Image filter",
         "1-D convolution with NumPy",
+        "Image filter",
         "2-D convolution with SciPy",
         "Convolution in TensorFlow",
         "Convolution applied to an image",
         "Convolution applied to a digit",
+        "Three ideas behind convolutional networks",
         "A CNN learns its own kernels",
         "Inside a convolution layer",
+        "Convolution or cross-correlation?",
+        "Conventions and corner cases",
         "How fast is a convolution?",
     ]
     positions = [next(i for i, h in enumerate(headings) if h.startswith(title)) for title in order]

@@ -2,19 +2,21 @@
 
 The convolution y = x ⊛ h of a signal x (N values, x[0] to x[N-1]) with a kernel h
 (M values) flips the kernel, slides it along the signal, multiplies the values that
-line up and adds the products. For each output position i:
+line up and adds the products. For each output index i:
 
     y[i] = Σ_m x[m] · h[i - m]
 
 summed over every m where both x[m] and h[i - m] exist (· is ordinary multiplication).
 
-The lesson works one small example by hand, compares the three output sizes NumPy
-offers ('full', 'same' and 'valid'), shows that 'same' and 'valid' are the centre of
-'full', that np.correlate is the same sliding sum without the flip, and ends with the
-corner case of a kernel longer than the signal. Each result is computed twice, by
-our own convolve1d and by NumPy, and the two are compared.
+The lesson smooths a noisy step with a moving average, worked by hand step by step,
+and finds the step with a two-tap difference kernel. It compares the three output
+sizes NumPy offers ('full', 'same' and 'valid'), shows that 'same' and 'valid' are the
+centre of 'full', and that np.correlate is the same sliding sum without the flip.
+Two corner cases close it: a kernel longer than the signal, and how float16 is added
+up. Each result is computed twice, by our own convolve1d and by NumPy, and compared.
 """
 
+import matplotlib.figure
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
@@ -24,11 +26,17 @@ import lessonkit
 MODES = ("full", "same", "valid")
 FORMULA = "y[i] = Σ_m x[m] · h[i - m]"
 
-PADDING_STYLE = {"facecolor": "#eeeeee", "edgecolor": "#999999", "hatch": "///", "text": "#888888"}
-SIGNAL_STYLE = {"facecolor": "#cfe2f3", "edgecolor": "#333333", "hatch": None, "text": "black"}
-KERNEL_STYLE = {"facecolor": "#fce5cd", "edgecolor": "#333333", "hatch": None, "text": "black"}
-OUTPUT_STYLE = {"facecolor": "#d9ead3", "edgecolor": "#333333", "hatch": None, "text": "black"}
-DROPPED_STYLE = {"facecolor": "white", "edgecolor": "#bbbbbb", "hatch": None, "text": "#bbbbbb"}
+# The lesson's example: a noisy step, low (about 1) for three values, then high (about 7).
+STEP = np.array([2, 0, 1, 8, 6, 7])
+MOVING_SUM = np.array([1, 1, 1])  # divided by its M = 3 taps: the moving average
+DIFFERENCE = np.array([1, -1])  # flipped, [-1 1]: a value minus its left neighbour
+RECENT_FIRST = np.array([3, 2, 1])  # weights the newest value most: not its own flip
+
+PADDING_STYLE = {"facecolor": lessonkit.COLOURS["padding"], "edgecolor": "#999999", "hatch": "///", "text": "#666666"}
+SIGNAL_STYLE = {"facecolor": lessonkit.COLOURS["input"], "edgecolor": "#333333", "hatch": None, "text": "black"}
+KERNEL_STYLE = {"facecolor": lessonkit.COLOURS["kernel"], "edgecolor": "#333333", "hatch": None, "text": "black"}
+OUTPUT_STYLE = {"facecolor": lessonkit.COLOURS["output"], "edgecolor": "#333333", "hatch": None, "text": "black"}
+EMPTY_STYLE = {"facecolor": "white", "edgecolor": "#bbbbbb", "hatch": None, "text": "#999999"}
 
 
 def as_signal(values, name):
@@ -47,6 +55,37 @@ def as_signal(values, name):
     return array
 
 
+def parse_signal(text, name):
+    """Read a signal written as text, numbers separated by spaces or commas (brackets
+    allowed), into a 1-D array: integers if every number is whole, else floats.
+
+    >>> parse_signal("[2, 0, 1]", "x")
+    array([2, 0, 1])
+    >>> parse_signal("0.5 1", "h")
+    array([0.5, 1. ])
+    >>> parse_signal("1 two", "h")
+    Traceback (most recent call last):
+    ...
+    ValueError: h: 'two' is not a number (write numbers separated by spaces or commas, such as 1 1 1)
+    """
+    words = text.replace(",", " ").replace("[", " ").replace("]", " ").split()
+    if not words:
+        raise ValueError(f"{name} is empty (write numbers separated by spaces or commas, such as 1 1 1)")
+    numbers = []
+    for word in words:
+        try:
+            numbers.append(float(word))
+        except ValueError:
+            raise ValueError(
+                f"{name}: {word!r} is not a number (write numbers separated by spaces or commas, such as 1 1 1)"
+            ) from None
+    if not np.all(np.isfinite(numbers)):
+        raise ValueError(f"{name} must hold finite numbers, got {text.strip()!r}")
+    if all(number.is_integer() for number in numbers):
+        return np.array(numbers).astype(np.int64)
+    return np.array(numbers)
+
+
 def output_length(N, M, mode):
     """The length of the convolution of a length-N signal with a length-M kernel.
 
@@ -58,8 +97,8 @@ def output_length(N, M, mode):
     Only the longer and the shorter length matter, not which one is the kernel:
     np.convolve swaps its two arguments when the kernel is the longer one.
 
-    >>> [output_length(2, 4, mode) for mode in MODES]
-    [5, 4, 3]
+    >>> [output_length(6, 3, mode) for mode in MODES]
+    [8, 6, 4]
     """
     if mode == "full":
         return N + M - 1
@@ -76,8 +115,8 @@ def centre(full, length):
     They start at index (len(full) - length) // 2; when the middle falls between two
     values, the slice leans to the left, as NumPy's does.
 
-    >>> centre(np.array([1, 4, 10, 16, 22, 22, 15]), 5)
-    array([ 4, 10, 16, 22, 22])
+    >>> centre(np.array([2, 2, 3, 9, 15, 21, 13, 7]), 6)
+    array([ 2,  3,  9, 15, 21, 13])
     """
     start = (len(full) - length) // 2
     return full[start:start + length]
@@ -106,14 +145,13 @@ def convolve1d(x, h, mode="full"):
     Like np.convolve, it first brings both inputs to their common dtype and, when h
     is the longer one, swaps them (x ⊛ h = h ⊛ x), so that the shorter one slides.
     The sum of products at each step is np.dot, the sum NumPy's own convolution
-    uses: integers stay exact integers, and float16 products are added up in
-    float32 and rounded to float16 once, at the end. So the values and the dtype
-    are those of np.convolve(x, h, mode).
+    uses, so the values and the dtype are those of np.convolve(x, h, mode), float16
+    included (see the lesson's last section).
 
-    >>> convolve1d([3, 4, 5], [2, 1, 0])
-    array([ 6, 11, 14,  5,  0])
-    >>> convolve1d([6, 2], [1, 2, 5, 4], mode="valid")
-    array([14, 34, 34])
+    >>> convolve1d([2, 0, 1, 8, 6, 7], [1, 1, 1])
+    array([ 2,  2,  3,  9, 15, 21, 13,  7])
+    >>> convolve1d([2, 0, 1, 8, 6, 7], [1, 1, 1], mode="valid")
+    array([ 3,  9, 15, 21])
     """
     x = as_signal(x, "x")
     h = as_signal(h, "h")
@@ -136,21 +174,30 @@ def step_equation(x, h, i, show_terms=True):
     """The sum y[i] = Σ_m x[m] · h[i - m] written out for x, shape (N,), and h, shape
     (M,): the terms where both exist (if `show_terms`), the products, the total.
 
-    >>> step_equation(np.array([3, 4, 5]), np.array([2, 1, 0]), 1)
-    'y[1] = x[0]·h[1] + x[1]·h[0] = 3·1 + 4·2 = 3 + 8 = 11'
-    >>> step_equation(np.array([3, 4, 5]), np.array([2, 1, 0]), 1, show_terms=False)
-    'y[1] = 3·1 + 4·2 = 3 + 8 = 11'
+    >>> step_equation(np.array([2, 0, 1]), np.array([1, 1, 1]), 1)
+    'y[1] = x[0]·h[1] + x[1]·h[0] = 2·1 + 0·1 = 2 + 0 = 2'
+    >>> step_equation(np.array([2, 0, 1]), np.array([1, -1]), 3, show_terms=False)
+    'y[3] = 1·(-1) = -1'
     """
     ms = [m for m in range(len(x)) if 0 <= i - m < len(h)]
     products = [x[m] * h[i - m] for m in ms]
     parts = [f"y[{i}]"]
     if show_terms:
         parts.append(" + ".join(f"x[{m}]·h[{i - m}]" for m in ms))
-    parts.append(" + ".join(f"{x[m]}·{h[i - m]}" for m in ms))
+    parts.append(" + ".join(f"{number(x[m])}·{number(h[i - m])}" for m in ms))
     if len(products) > 1:
-        parts.append(" + ".join(str(p) for p in products))
+        parts.append(" + ".join(number(p) for p in products))
     parts.append(str(sum(products)))
     return " = ".join(parts)
+
+
+def number(value):
+    """A value as a term of a sum: negative ones in brackets.
+
+    >>> number(3), number(-2)
+    ('3', '(-2)')
+    """
+    return f"({value})" if value < 0 else str(value)
 
 
 def sliding_picture(x, h):
@@ -176,13 +223,14 @@ def sliding_picture(x, h):
     return [label.ljust(label_width) + row for label, row in zip(labels, rows)]
 
 
-def draw_cells(ax, left, row, values, style, label=None):
+def draw_cells(ax, left, row, values, style, gids=None):
     """Draw `values`, shape (length,), as a row of numbered cells on `ax`, the first cell's
-    left edge at `left` and its top at `row`; `label` goes to the left of the row."""
-    for i, value in enumerate(values):
+    left edge at `left` and its top at `row`; an empty string leaves a cell blank.
+    The texts get the ids in `gids`, one per value, if given."""
+    for k, value in enumerate(values):
         ax.add_patch(
             Rectangle(
-                (left + i, row - 0.8),
+                (left + k, row - 0.8),
                 1,
                 0.8,
                 facecolor=style["facecolor"],
@@ -191,77 +239,152 @@ def draw_cells(ax, left, row, values, style, label=None):
                 linewidth=1.2,
             )
         )
-        ax.text(left + i + 0.5, row - 0.4, str(value), ha="center", va="center", fontsize=12, color=style["text"])
-    if label is not None:
-        ax.text(-1.7, row - 0.4, label, ha="right", va="center", fontsize=11)
+        text = ax.text(left + k + 0.5, row - 0.4, str(value), ha="center", va="center", fontsize=11,
+                       color=style["text"])
+        if gids is not None:
+            text.set_gid(gids[k])
 
 
-def modes_figure(x, h):
-    """The signal x, shape (N,), the kernel h, shape (M,), and the three outputs of
-    x ⊛ h drawn as cells, each output value under the window it comes from, the
-    padding zeros hatched and the values a mode drops left blank."""
-    N, M = len(x), len(h)
-    inputs = [("h", h, KERNEL_STYLE), ("x", x, SIGNAL_STYLE)]
-    (shorter_name, shorter, shorter_style), (longer_name, longer, longer_style) = sorted(
-        inputs, key=lambda named: len(named[1])
-    )
-    K = len(shorter)
+def draw_step(ax, x, h, i, top, show_terms=False):
+    """Draw step i of the 'full' convolution x ⊛ h on `ax`, its top at `top`: x, shape
+    (N,), padded with M - 1 zeros, the window the kernel covers outlined in red, the
+    flipped kernel h, shape (M,), under that window; to the right, the output y with
+    y[0] to y[i] filled in and y[i] outlined, and under it the sum that gives y[i].
+
+    Cells are one unit wide, the padded signal starts at 0 and the output at
+    len(padded) + 1. The output's texts have the ids "y{i}[0]", "y{i}[1]", ...; the
+    sum has the id "sum{i}"."""
+    M = len(h)
+    padded = pad_with_zeros(x, M)
     full = convolve1d(x, h, "full")
-    zeros = [0] * (K - 1)
-    fig, ax = plt.subplots(figsize=(10, 5.6))
-    draw_cells(ax, K - 1, 9.6, x, SIGNAL_STYLE, f"signal x (N = {N})")
-    draw_cells(ax, K - 1, 8.6, h, KERNEL_STYLE, f"kernel h (M = {M})")
-    draw_cells(ax, 0, 7.1, zeros, PADDING_STYLE)
-    draw_cells(ax, K - 1, 7.1, longer, longer_style)
-    draw_cells(ax, K - 1 + len(longer), 7.1, zeros, PADDING_STYLE, f"{longer_name} padded with zeros")
-    draw_cells(ax, 0, 6.2, shorter[::-1], shorter_style, f"{shorter_name} flipped, slides along it")
-    ax.annotate("", xy=(K + 2, 5.8), xytext=(K + 0.2, 5.8), arrowprops={"arrowstyle": "->", "lw": 1.5})
-    for mode, row in zip(MODES, (4.6, 3.4, 2.2)):
-        kept = centre(np.arange(len(full)), output_length(N, M, mode))
-        for i, value in enumerate(full):
-            draw_cells(ax, i + (K - 1) / 2, row, [value], OUTPUT_STYLE if i in kept else DROPPED_STYLE)
-        ax.text(-1.7, row - 0.4, f"'{mode}': {len(kept)} values", ha="right", va="center", fontsize=11)
-    draw_cells(ax, -6.5, 0.9, [0], PADDING_STYLE)
-    ax.text(-5.3, 0.5, "padding zero", va="center", fontsize=10)
-    draw_cells(ax, -1.5, 0.9, [""], DROPPED_STYLE)
-    ax.text(-0.3, 0.5, "a value of 'full' that the mode drops", va="center", fontsize=10)
-    ax.text(
-        -6.5,
-        -0.4,
-        "Each output sits under the window it comes from; 'valid' keeps only windows without padding.",
-        va="center",
-        fontsize=10,
-    )
-    ax.set_xlim(-7, len(full) + K + 1)
-    ax.set_ylim(-0.9, 10)
+    for k, value in enumerate(padded):
+        draw_cells(ax, k, top, [value], SIGNAL_STYLE if M - 1 <= k < M - 1 + len(x) else PADDING_STYLE)
+    ax.add_patch(Rectangle((i, top - 0.8), M, 0.8, fill=False, edgecolor=lessonkit.COLOURS["window"], linewidth=3))
+    draw_cells(ax, i, top - 0.9, h[::-1], KERNEL_STYLE)
+    output_left = len(padded) + 1
+    for k, value in enumerate(full):
+        filled = k <= i
+        draw_cells(ax, output_left + k, top, [value if filled else ""], OUTPUT_STYLE if filled else EMPTY_STYLE,
+                   gids=[f"y{i}[{k}]"])
+    ax.add_patch(Rectangle((output_left + i, top - 0.8), 1, 0.8, fill=False,
+                           edgecolor=lessonkit.COLOURS["window"], linewidth=3))
+    ax.text(-0.3, top - 0.4, f"i = {i}:  x", ha="right", va="center", fontsize=11)
+    ax.text(-0.3, top - 1.3, "h flipped", ha="right", va="center", fontsize=11)
+    ax.text(output_left, top - 1.3, step_equation(x, h, i, show_terms), va="center", fontsize=11, gid=f"sum{i}")
+
+
+def sliding_axes(fig, x, h, rows):
+    """One axes on `fig` in cell units for `rows` steps of draw_step, with the column
+    headings over the padded signal and the output. Returns the axes."""
+    padded_length = len(x) + 2 * (len(h) - 1)
+    output_left = padded_length + 1
+    ax = fig.add_axes((0, 0, 1, 0.93 if rows > 1 else 0.8))
+    ax.set_xlim(-4.2, output_left + len(x) + len(h) + 0.8)
+    ax.set_ylim(-2.1 * rows + 0.3, 1.0)
     ax.set_axis_off()
-    ax.set_title(f"x ⊛ h for x = {x}, h = {h}: 'same' and 'valid' are the centre of 'full'", fontsize=12)
-    fig.tight_layout()
-    return fig
+    ax.text(padded_length / 2, 0.4, f"x padded with M - 1 = {len(h) - 1} zeros (grey)", ha="center", fontsize=11)
+    ax.text(output_left + (len(x) + len(h) - 1) / 2, 0.4, "y = x ⊛ h, filled in step by step", ha="center",
+            fontsize=11)
+    return ax
 
 
 def sliding_figure(x, h):
-    """One row per output y[i] of x ⊛ h: the flipped kernel h, shape (M,), under the
-    signal x, shape (N,), padded with zeros, and the sum of products it gives."""
-    M = len(h)
-    padded = pad_with_zeros(x, M)
-    steps = len(padded) - M + 1
-    fig, ax = plt.subplots(figsize=(10, 1.0 + 1.45 * steps))
+    """Every step of the 'full' convolution y = x ⊛ h of x, shape (N,), with h, shape
+    (M,), one under the other (see draw_step): the output fills in as the flipped
+    kernel slides. Returns the matplotlib Figure."""
+    steps = len(x) + len(h) - 1
+    fig = plt.figure(figsize=(8.8, 0.9 + 0.72 * steps))
+    ax = sliding_axes(fig, x, h, steps)
     for i in range(steps):
-        top = 2 * (steps - i)
-        for i, value in enumerate(padded):
-            style = SIGNAL_STYLE if M - 1 <= i < M - 1 + len(x) else PADDING_STYLE
-            draw_cells(ax, i, top, [value], style)
-        ax.text(-0.4, top - 0.4, f"i = {i}:  x padded", ha="right", va="center", fontsize=11)
-        ax.text(-0.4, top - 1.25, "h flipped", ha="right", va="center", fontsize=11)
-        draw_cells(ax, i, top - 0.85, h[::-1], KERNEL_STYLE)
-        ax.text(len(padded) + 0.5, top - 0.85, step_equation(x, h, i, show_terms=False), va="center", fontsize=11)
-    ax.set_xlim(-3.5, len(padded) + 8)
-    ax.set_ylim(0.2, 2 * steps + 0.3)
+        draw_step(ax, x, h, i, top=-2.1 * i)
+    fig.suptitle(f"x = {x} ⊛ h = {h}: the flipped kernel {h[::-1]} slides along x", fontsize=12, y=0.995)
+    return fig
+
+
+def sliding_playground(x, h, i):
+    """Step i of the 'full' convolution y = x ⊛ h, drawn as in the lesson's sliding
+    figure, with y[i] written out as its terms, products and sum. x and h are
+    sequences of numbers or text such as "2 0 1 8" (see parse_signal); i runs from 0
+    to N + M - 2. Returns the matplotlib Figure (not registered with pyplot, so a
+    notebook shows it once). Bad input raises ValueError with a one-line message.
+
+    >>> fig = sliding_playground("2 0 1 8 6 7", "1 1 1", 4)
+    >>> [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "sum4"]
+    ['y[4] = x[2]·h[2] + x[3]·h[1] + x[4]·h[0] = 1·1 + 8·1 + 6·1 = 1 + 8 + 6 = 15']
+    """
+    x = parse_signal(x, "x") if isinstance(x, str) else as_signal(x, "x")
+    h = parse_signal(h, "h") if isinstance(h, str) else as_signal(h, "h")
+    last = len(x) + len(h) - 2
+    if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+        raise ValueError(f"i must be a whole number from 0 to {last}, got {i!r}")
+    if not 0 <= i <= last:
+        raise ValueError(f"i = {i} is outside 0 to {last}, the output indices of 'full' for N = {len(x)} "
+                         f"and M = {len(h)}")
+    fig = matplotlib.figure.Figure(figsize=(8.8, 2.4))
+    ax = sliding_axes(fig, x, h, 1)
+    draw_step(ax, x, h, i, top=0, show_terms=True)
+    ax.set_ylim(-2.6, 1.0)
+    fig.suptitle(f"Step {i} of {last + 1}: x = {x} ⊛ h = {h}", fontsize=12)
+    return fig
+
+
+def interactive_playground():
+    """In a notebook: text boxes for x and h and a slider for the step i, driving
+    sliding_playground. Needs ipywidgets."""
+    import ipywidgets
+
+    x_box = ipywidgets.Text(value=" ".join(map(str, STEP)), description="x")
+    h_box = ipywidgets.Text(value=" ".join(map(str, MOVING_SUM)), description="h")
+    slider = ipywidgets.IntSlider(value=0, min=0, max=len(STEP) + len(MOVING_SUM) - 2, description="i")
+
+    def follow_lengths(_):
+        try:
+            last = len(parse_signal(x_box.value, "x")) + len(parse_signal(h_box.value, "h")) - 2
+        except ValueError:
+            return
+        slider.max = last
+
+    x_box.observe(follow_lengths, names="value")
+    h_box.observe(follow_lengths, names="value")
+    return ipywidgets.interact(sliding_playground, x=x_box, h=h_box, i=slider)
+
+
+def modes_figure(x, h):
+    """The signal x, shape (N,), the kernel h, shape (M,), no longer than x, and the
+    three outputs of x ⊛ h drawn as cells, each output value under the window it
+    comes from, the padding zeros hatched and the values a mode drops left blank.
+    Returns the matplotlib Figure."""
+    N, M = len(x), len(h)
+    full = convolve1d(x, h, "full")
+    zeros = [0] * (M - 1)
+    fig, ax = plt.subplots(figsize=(8.8, 5.4))
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=0.92)
+    rows = {"x": 9.6, "h": 8.6, "padded": 7.1, "slides": 6.2}
+    draw_cells(ax, M - 1, rows["x"], x, SIGNAL_STYLE)
+    draw_cells(ax, M - 1, rows["h"], h, KERNEL_STYLE)
+    draw_cells(ax, 0, rows["padded"], zeros, PADDING_STYLE)
+    draw_cells(ax, M - 1, rows["padded"], x, SIGNAL_STYLE)
+    draw_cells(ax, M - 1 + N, rows["padded"], zeros, PADDING_STYLE)
+    draw_cells(ax, 0, rows["slides"], h[::-1], KERNEL_STYLE)
+    labels = {"x": f"signal x (N = {N})", "h": f"kernel h (M = {M})", "padded": "x padded with zeros",
+              "slides": "h flipped, slides along it"}
+    for name, row in rows.items():
+        ax.text(-0.5, row - 0.4, labels[name], ha="right", va="center", fontsize=11)
+    ax.annotate("", xy=(M + 2, 5.8), xytext=(M + 0.2, 5.8), arrowprops={"arrowstyle": "->", "lw": 1.5})
+    for mode, row in zip(MODES, (4.6, 3.4, 2.2)):
+        kept = centre(np.arange(len(full)), output_length(N, M, mode))
+        for k, value in enumerate(full):
+            draw_cells(ax, k + (M - 1) / 2, row, [value], OUTPUT_STYLE if k in kept else EMPTY_STYLE)
+        ax.text(-0.5, row - 0.4, f"'{mode}': {len(kept)} values", ha="right", va="center", fontsize=11)
+    draw_cells(ax, -6.5, 0.9, [0], PADDING_STYLE)
+    ax.text(-5.3, 0.5, "a padding zero", va="center", fontsize=11)
+    draw_cells(ax, 0, 0.9, [full[0]], EMPTY_STYLE)
+    ax.text(1.2, 0.5, "a value of 'full' that the mode drops", va="center", fontsize=11)
+    ax.set_xlim(-7, len(full) + M)
+    ax.set_ylim(0, 10)
     ax.set_axis_off()
-    ax.set_title(f"y = x ⊛ h: the flipped kernel {h[::-1]} slides along x = {x}, padded with zeros (hatched)",
-                 fontsize=12)
-    fig.tight_layout()
+    ax.set_title(f"x ⊛ h: each output sits under the window it comes from;\n'same' and 'valid' are the centre "
+                 f"of 'full', and 'valid' uses no padding", fontsize=12)
     return fig
 
 
@@ -273,18 +396,18 @@ def print_check(name, ours, theirs):
 
 
 def one_d_convolution_with_numpy(figures):
-    """README: "1-D convolution with NumPy". The formula, and one example worked by
-    hand, step by step, checked against np.convolve."""
+    """README: "1-D convolution with NumPy". The formula, a moving average worked by hand
+    step by step and checked against np.convolve, and a difference kernel that finds
+    the step."""
     lessonkit.heading("1-D convolution with NumPy")
-    x, h = np.array([3, 4, 5]), np.array([2, 1, 0])
+    x, h = STEP, MOVING_SUM
     print("y = x ⊛ h, the convolution of a signal x (N values) with a kernel h (M values):")
     print(f"  {FORMULA}")
     print("summed over every m where both x[m] and h[i - m] exist; · is ordinary multiplication.")
-    print(f"x = {x} (N = {len(x)}), h = {h} (M = {len(h)})")
-    reversed_taps = " ".join(f"h[{k}]" for k in range(len(h) - 1, -1, -1))
-    print(f"Flip h to {h[::-1]} (that is {reversed_taps}) and slide it along x, padded with")
-    print(f"M - 1 = {len(h) - 1} zeros on each side.")
-    print("At each step i, multiply the values that line up and add the products:")
+    print(f"x = {x} (N = {len(x)}), a noisy step: about 1, then about 7")
+    print(f"h = {h} (M = {len(h)}): each output adds three neighbouring values")
+    print(f"Flip h, slide it along x padded with M - 1 = {len(h) - 1} zeros on each side, and at each step i")
+    print("multiply the values that line up and add the products:")
     print()
     picture = sliding_picture(x, h)
     print(f"  {picture[0]}")
@@ -293,30 +416,40 @@ def one_d_convolution_with_numpy(figures):
     print()
     print("y = x ⊛ h:")
     print_check("np.convolve", convolve1d(x, h), np.convolve(x, h))
-    x16, h16 = np.full(4, 1.001, dtype=np.float16), np.full(4, 0.3333, dtype=np.float16)
-    print("In float16, NumPy adds the products in float32 and rounds once, at the end; so does convolve1d:")
-    print(f"x = {x16}, h = {h16}")
-    print_check("np.convolve", convolve1d(x16, h16), np.convolve(x16, h16))
-    drifted = sum((x16[m] * h16[2 - m] for m in range(3)), np.float16(0))
-    print(f"Rounded to float16 after every product and every addition, y[2] would be {drifted!s}, "
-          f"not {convolve1d(x16, h16)[2]!s}.")
     figures.add("1d_sliding", sliding_figure(x, h))
+    print()
+    inside = convolve1d(x, h, "valid")
+    average = np.convolve(x, h / len(h), "valid")
+    print(f"Where h lies wholly on x (i = {len(h) - 1} to {len(x) - 1}) y = {inside}; divided by M = {len(h)}, "
+          f"the moving average:")
+    print(f"  np.convolve(x, h / {len(h)}, 'valid') = {np.round(average, 6)}")
+    print(f"  y / {len(h)} == np.convolve(x, h / {len(h)}, 'valid'): {np.allclose(inside / len(h), average)}")
+    low, high = x[: len(x) // 2], x[len(x) // 2 :]
+    print(f"The noisy {low} averages to {low.mean():g}, the noisy {high} to {high.mean():g}; the jump between "
+          f"them becomes a ramp.")
+    print()
+    d = DIFFERENCE
+    differences = convolve1d(x, d, "valid")
+    where = int(np.argmax(differences)) + len(d) - 1
+    print(f"h = {d}, flipped {d[::-1]}: y[i] = x[i] - x[i - 1], a value minus its left neighbour.")
+    print(f"  where it lies wholly on x: {differences}")
+    print(f"  np.convolve(x, {d}, 'valid') == ours: {np.array_equal(differences, np.convolve(x, d, 'valid'))}")
+    print(f"  the largest, {differences.max()}, is y[{where}] = x[{where}] - x[{where - 1}] = {x[where]} - "
+          f"{x[where - 1]}: the step")
 
 
 def output_size_full_same_and_valid(figures):
     """README: "Output size: full, same and valid". The length of each mode, worked out
-    for a kernel longer than the signal, checked against np.convolve."""
+    for the lesson's signal and kernel, checked against np.convolve."""
     lessonkit.heading("Output size: full, same and valid")
-    x, h = np.array([6, 2]), np.array([1, 2, 5, 4])
+    x, h = STEP, MOVING_SUM
     N, M = len(x), len(h)
     rules = {
         "full": f"N + M - 1 = {N} + {M} - 1 = {N + M - 1}",
-        "same": f"max(N, M) = max({N}, {M}) = {max(N, M)}",
-        "valid": f"max(N, M) - min(N, M) + 1 = {max(N, M)} - {min(N, M)} + 1 = {max(N, M) - min(N, M) + 1}",
+        "same": f"N = {N}, the signal's",
+        "valid": f"N - M + 1 = {N} - {M} + 1 = {N - M + 1}",
     }
     print(f"x = {x} (N = {N}), h = {h} (M = {M})")
-    print("The kernel is longer than the signal, so np.convolve swaps them (x ⊛ h = h ⊛ x) and slides x along h.")
-    print("The full result is the same either way; 'same' and 'valid' follow the longer input.")
     for mode in MODES:
         print()
         print(f"{mode}: length {rules[mode]}")
@@ -325,15 +458,9 @@ def output_size_full_same_and_valid(figures):
 
 def same_is_the_centre_of_full(figures):
     """README: "'same' is the centre of 'full'". Where 'same' and 'valid' sit inside
-    'full', on an example where the centre is not the start."""
+    'full'."""
     lessonkit.heading("'same' is the centre of 'full'")
-    print("'same' keeps max(N, M) values from the middle of 'full', starting at (len(full) - len(same)) // 2.")
-    x, h = np.array([6, 2]), np.array([1, 2, 5, 4])
-    full = convolve1d(x, h, "full")
-    print(f"For x = {x} and h = {h} that start is ({len(full)} - {max(len(x), len(h))}) // 2 = 0, so 'same'")
-    print("happens to be the first values of 'full'. Not so here:")
-    print()
-    x, h = np.array([1, 2, 3, 4, 5]), np.array([1, 2, 3])
+    x, h = STEP, MOVING_SUM
     full = convolve1d(x, h, "full")
     print(f"x = {x}, h = {h}")
     print(f"full = {full} has {len(full)} values")
@@ -347,8 +474,8 @@ def same_is_the_centre_of_full(figures):
         print(f"  full[{start}:{start + length}] == np.convolve(x, h, '{mode}'): "
               f"{np.array_equal(full[start:start + length], numpy_part)}")
     same = np.convolve(x, h, "same")
-    print(f"the first {len(same)} values, full[:{len(same)}] = {full[:len(same)]}")
-    print(f"full[:{len(same)}] == np.convolve(x, h, 'same'): {np.array_equal(full[:len(same)], same)}")
+    print(f"not the first {len(same)} values: full[:{len(same)}] == np.convolve(x, h, 'same'): "
+          f"{np.array_equal(full[:len(same)], same)}")
     print("With M = 3 taps, same[i] = x[i-1]·h[2] + x[i]·h[1] + x[i+1]·h[0]: the middle tap h[1] sits on x[i]")
     print("(x is 0 beyond its ends), while full[i] = x[i-2]·h[2] + x[i-1]·h[1] + x[i]·h[0] lags one place behind.")
     figures.add("1d_modes", modes_figure(x, h))
@@ -358,29 +485,42 @@ def convolution_and_cross_correlation_in_1d(figures):
     """README: "Convolution and cross-correlation in 1-D". np.correlate is the same
     sliding sum without the flip: convolution with the kernel reversed."""
     lessonkit.heading("Convolution and cross-correlation in 1-D")
-    print("np.correlate slides h along x without flipping it, so it equals convolution with h flipped.")
-    x, h = np.array([3, 4, 5]), np.array([2, 1, 0])
-    print(f"x = {x}, h = {h}")
+    x, h = STEP, RECENT_FIRST
+    print(f"x = {x}, h = {h}, not its own flip {h[::-1]}")
     print(f"np.convolve(x, h)           = {np.convolve(x, h)}")
     print(f"np.correlate(x, h, 'full')  = {np.correlate(x, h, 'full')}")
-    print(f"convolve1d(x, h[::-1])      = {convolve1d(x, h[::-1])}   (h flipped: {h[::-1]})")
+    print(f"convolve1d(x, h[::-1])      = {convolve1d(x, h[::-1])}")
     for mode in MODES:
         agree = np.array_equal(np.correlate(x, h, mode), convolve1d(x, h[::-1], mode))
         print(f"{mode}: np.correlate(x, h) == convolve1d(x, h[::-1]): {agree}")
+    valid = convolve1d(x, h, "valid")
+    print(f"valid convolution:  y[i] = 3·x[i] + 2·x[i-1] + 1·x[i-2] = {valid}, the newest value weighs most")
+    print(f"valid correlation:  3·x[i] + 2·x[i+1] + 1·x[i+2] = {np.correlate(x, h, 'valid')}, the earliest weighs most")
 
 
-def corner_case_a_kernel_longer_than_the_signal(figures):
-    """README: "Corner case: a kernel longer than the signal". np.correlate's 'same'
-    then leans right of the centre when the signal's length is even."""
-    lessonkit.heading("Corner case: a kernel longer than the signal")
+def kernels_longer_than_the_signal(figures):
+    """README: "Kernels longer than the signal" (in the conventions). np.convolve swaps
+    the inputs; 'same' follows the longer one; np.correlate's 'same' leans right of
+    the centre when the shorter length is even."""
+    lessonkit.heading("Kernels longer than the signal")
     x, h = np.array([6, 2]), np.array([1, 2, 5, 4])
     N, M = len(x), len(h)
+    rules = {
+        "full": f"N + M - 1 = {N} + {M} - 1 = {N + M - 1}",
+        "same": f"max(N, M) = max({N}, {M}) = {max(N, M)}",
+        "valid": f"max(N, M) - min(N, M) + 1 = {max(N, M)} - {min(N, M)} + 1 = {max(N, M) - min(N, M) + 1}",
+    }
+    print(f"x = {x} (N = {N}), h = {h} (M = {M})")
+    print("np.convolve swaps them (x ⊛ h = h ⊛ x) and slides x along h; 'same' and 'valid' follow the longer input.")
+    for mode in MODES:
+        ours, theirs = convolve1d(x, h, mode), np.convolve(x, h, mode)
+        print(f"{mode}: length {rules[mode]}: {theirs}, ours == np.convolve: "
+              f"{np.array_equal(ours, theirs) and ours.dtype == theirs.dtype}")
     full = np.correlate(x, h, "full")
     length = max(N, M)
     start = (len(full) - length) // 2
     correlated = np.correlate(x, h, "same")
     flipped = convolve1d(x, h[::-1], "same")
-    print(f"x = {x} (N = {N}), h = {h} (M = {M}): min(N, M) = {min(N, M)} is even.")
     print(f"np.correlate(x, h, 'full')      = {full}")
     print(f"convolve1d(x, h[::-1], 'same')  = {flipped}   = full[{start}:{start + length}], the centre: "
           f"{np.array_equal(flipped, full[start:start + length])}")
@@ -388,6 +528,19 @@ def corner_case_a_kernel_longer_than_the_signal(figures):
           f"{np.array_equal(correlated, full[start + 1:start + 1 + length])}")
     print("np.correlate's 'same' starts at min(N, M) // 2 when the kernel is the longer input, at")
     print("(min(N, M) - 1) // 2 otherwise; the two differ only when min(N, M) is even.")
+
+
+def float16_added_up_in_float32(figures):
+    """README: "float16: added up in float32" (in the conventions). NumPy adds float16
+    products in float32 and rounds once; so does convolve1d."""
+    lessonkit.heading("float16: added up in float32")
+    x16, h16 = np.full(4, 1.001, dtype=np.float16), np.full(4, 0.3333, dtype=np.float16)
+    print("In float16, NumPy adds the products in float32 and rounds once, at the end; so does convolve1d:")
+    print(f"x = {x16}, h = {h16}")
+    print_check("np.convolve", convolve1d(x16, h16), np.convolve(x16, h16))
+    drifted = sum((x16[m] * h16[2 - m] for m in range(3)), np.float16(0))
+    print(f"Rounded to float16 after every product and every addition, y[2] would be {drifted!s}, "
+          f"not {convolve1d(x16, h16)[2]!s}.")
 
 
 @lessonkit.lesson_main
@@ -398,7 +551,8 @@ def main(argv=None):
     output_size_full_same_and_valid(figures)
     same_is_the_centre_of_full(figures)
     convolution_and_cross_correlation_in_1d(figures)
-    corner_case_a_kernel_longer_than_the_signal(figures)
+    kernels_longer_than_the_signal(figures)
+    float16_added_up_in_float32(figures)
     return figures.write()
 
 

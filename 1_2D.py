@@ -36,11 +36,15 @@ SCIPY_FLOAT_TYPES = tuple(
 )
 BAND_BYTES = 2**20
 
-IMAGE_COLOUR = "#cfe2f3"
-KERNEL_COLOUR = "#fce5cd"
-OUTPUT_COLOUR = "#d9ead3"
-PADDING_COLOUR = "#eeeeee"
-WINDOW_COLOUR = "#cc0000"
+IMAGE_COLOUR = lessonkit.COLOURS["input"]
+KERNEL_COLOUR = lessonkit.COLOURS["kernel"]
+OUTPUT_COLOUR = lessonkit.COLOURS["output"]
+PADDING_COLOUR = lessonkit.COLOURS["padding"]
+WINDOW_COLOUR = lessonkit.COLOURS["window"]
+STRONG_KERNEL_COLOUR = "#f6b26b"  # a kernel tap that counts (weight 1), against a dimmed x0 tap
+DIM_TEXT = "#aaaaaa"
+# One tint per tap of a 2x2 kernel, so that a tap can be followed through the flip.
+TAP_COLOURS = ("#f4cccc", "#fff2cc", "#d9d2e9", "#f9cb9c")
 
 
 def as_matrix(values, name):
@@ -240,6 +244,26 @@ def convolve2d(image, kernel, mode="full"):
     start = window_start(kernel.shape, mode, flipped=True)
     shape = output_shape(image.shape, kernel.shape, mode)
     return sliding_sum(image, kernel[::-1, ::-1], start, shape)
+
+
+def convolve2d_loop(image, kernel):
+    """The formula itself, one output pixel and one tap at a time: the 'full'
+    convolution of `image`, shape (H, W), with `kernel`, shape (k_h, k_w), shape
+    (H + k_h - 1, W + k_w - 1). Slow, but it reads as the sum it computes:
+
+    (I ⊛ g)[i, j] = Σ_u Σ_v I[i - u, j - v] · g[u, v], over the taps where I exists.
+
+    >>> convolve2d_loop([[1, 2, 3]], [[1, 10]])
+    array([[ 1, 12, 23, 30]])
+    """
+    image, kernel, _ = prepare(image, kernel, "full")
+    (H, W), (k_h, k_w) = image.shape, kernel.shape
+    full = np.zeros((H + k_h - 1, W + k_w - 1), dtype=image.dtype)
+    for i, j in np.ndindex(full.shape):
+        for u, v in np.ndindex(kernel.shape):
+            if 0 <= i - u < H and 0 <= j - v < W:
+                full[i, j] += image[i - u, j - v] * kernel[u, v]
+    return full
 
 
 def correlate2d(image, kernel, mode="full"):
@@ -471,14 +495,18 @@ def convolve2d_same_padding(kernel_shape):
 
 def boundary_check(image, kernel):
     """Print scipy.signal.convolve2d(image, kernel, 'same', boundary=b), shape (H, W), for
-    each boundary b, next to our 'valid' convolution of the image padded the same way."""
+    each boundary b, next to our 'valid' convolution of the image padded the same way.
+    Returns {b: SciPy's result}."""
     pad = convolve2d_same_padding(kernel.shape)
-    print(f"I =\n{indented(image)}\ng =\n{indented(kernel)}")
+    print(f"I =\n{indented(image)}")
+    results = {}
     for boundary, numpy_mode in BOUNDARIES.items():
         theirs = signal.convolve2d(image, kernel, "same", boundary=boundary)
         ours = convolve2d(np.pad(image, pad, mode=numpy_mode), kernel, "valid")
         print(f"boundary='{boundary}':\n{indented(theirs)}")
         print(f"  == ours on I padded with np.pad(mode='{numpy_mode}'), 'valid': {np.array_equal(ours, theirs)}")
+        results[boundary] = theirs
+    return results
 
 
 def draw_grid(ax, values, colours, left=0, top=0, text_colours="black", fontsize=14):
@@ -520,40 +548,54 @@ def label(ax, x, y, text, fontsize=11, va="center", **style):
 
 
 
-def boundaries_figure(image, kernel_shape):
-    """Three panels: `image`, shape (H, W), padded as 'same' needs for a kernel of
-    `kernel_shape`, the way SciPy's boundary options fill, wrap and symm pad it; the
-    image itself is outlined."""
+def boundaries_figure(image, pad=2):
+    """Three panels: `image`, shape (H, W), with a border `pad` cells wide, filled the
+    way SciPy's boundary options fill, wrap and symm fill it; the image is outlined.
+    Arrows show where the border cells left of the middle row come from. Returns the
+    matplotlib Figure.
+
+    The border cells' texts have the ids "{boundary} r,c" (padded coordinates)."""
     H, W = image.shape
-    pad = convolve2d_same_padding(kernel_shape)
-    top, left = pad[0][0], pad[1][0]
-    explanations = {
-        "fill": "zeros all round",
-        "wrap": "the opposite edge comes round",
-        "symm": "the edge mirrored",
+    middle = H // 2 + pad
+    sources = {
+        "fill": "every cell is fillvalue, 0",
+        "wrap": "copies of the opposite edge",
+        "symm": "the edge mirrored, edge included",
     }
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4.6))
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.86, wspace=0.06)
+    fig, axes = plt.subplots(1, 3, figsize=(8.8, 3.9))
+    fig.subplots_adjust(left=0.005, right=0.995, bottom=0.01, top=0.8, wspace=0.04)
     for ax, (boundary, numpy_mode) in zip(axes, BOUNDARIES.items()):
         padded = np.pad(image, pad, mode=numpy_mode)
         inside = np.zeros(padded.shape, dtype=bool)
-        inside[top : top + H, left : left + W] = True
-        draw_grid(
+        inside[pad : pad + H, pad : pad + W] = True
+        _, texts = draw_grid(
             ax,
             padded,
             np.where(inside, IMAGE_COLOUR, PADDING_COLOUR),
-            text_colours=np.where(inside, "black", "#777777"),
-            fontsize=10,
+            text_colours=np.where(inside, "black", "#555555"),
+            fontsize=11,
         )
-        ax.add_patch(Rectangle((left, top), W, H, fill=False, edgecolor=WINDOW_COLOUR, linewidth=2.5))
+        for (r, c), text in np.ndenumerate(texts):
+            if not inside[r, c]:
+                text.set_gid(f"{boundary} {r},{c}")
+        ax.add_patch(Rectangle((pad, pad), W, H, fill=False, edgecolor=WINDOW_COLOUR, linewidth=2.5))
+        if boundary != "fill":
+            for c in range(pad):
+                source = padded.shape[1] - 2 * pad + c if boundary == "wrap" else 2 * pad - 1 - c
+                ax.annotate(
+                    "",
+                    xy=(c + 0.5, middle + 0.85),
+                    xytext=(source + 0.5, middle + 0.85),
+                    arrowprops={"arrowstyle": "->", "color": "#333333", "lw": 1.5,
+                                "connectionstyle": f"arc3,rad={0.25 if boundary == 'wrap' else 0.6}"},
+                )
         ax.set_xlim(-0.1, padded.shape[1] + 0.1)
-        ax.set_ylim(padded.shape[0] + 0.1, -0.1)
+        ax.set_ylim(padded.shape[0] + 0.8, -0.1)
         ax.set_aspect("equal")
         ax.set_axis_off()
-        ax.set_title(f"boundary='{boundary}': {explanations[boundary]}", fontsize=12)
-    k_h, k_w = kernel_shape
-    fig.suptitle(f"How SciPy extends the image (outlined) beyond its edge, as far as a {k_h}x{k_w} kernel reaches "
-                 "in 'same'", fontsize=13)
+        ax.set_title(f"boundary='{boundary}':\n{sources[boundary]}", fontsize=11)
+    fig.suptitle(f"How SciPy extends the image (outlined) by {pad} cells, as a {2 * pad + 1}x{2 * pad + 1} kernel "
+                 "needs in 'same'", fontsize=12)
     return fig
 
 
@@ -581,29 +623,39 @@ def feature_map_colours(feature_map):
     return np.array([[to_hex(shades(0.15 + 0.5 * value / top)) for value in row] for row in feature_map])
 
 
+def kernel_colours(kernel):
+    """Cell and text colours for a kernel of 0s and 1s, shape (k_h, k_w): the 1s shaded,
+    the 0s dimmed; any other kernel in the one kernel colour with black numbers."""
+    if is_binary(kernel):
+        return np.where(kernel == 1, STRONG_KERNEL_COLOUR, "#fdf6ee"), np.where(kernel == 1, "black", DIM_TEXT)
+    return KERNEL_COLOUR, "black"
+
+
 def feature_map_figure(image, kernel, feature_map):
     """The binary `image`, shape (H, W), the `kernel`, shape (k_h, k_w), and their
     'valid' `feature_map`, shape (H - k_h + 1, W - k_w + 1), side by side with their
-    numbers."""
+    numbers: the kernel's 1s shaded and its 0s dimmed, the map shaded by value.
+    Returns the matplotlib Figure."""
     H, W = image.shape
     k_h, k_w = kernel.shape
     rows, columns = feature_map.shape
     kernel_left, map_left = W + 1.5, W + k_w + 3
-    fig = plt.figure(figsize=(10, 5))
+    fig = plt.figure(figsize=(8.8, 4.6))
     ax = grid_axes(fig, map_left + columns + 0.5, H + 2.5)
     ax.set_xlim(-0.5, map_left + columns + 0.5)
     ax.set_ylim(H + 0.5, -2)
     cells, text = image_colours(image)
     draw_grid(ax, image, cells, text_colours=text)
-    draw_grid(ax, kernel, KERNEL_COLOUR, left=kernel_left, top=(H - k_h) / 2)
+    kernel_cells, kernel_text = kernel_colours(kernel)
+    draw_grid(ax, kernel, kernel_cells, left=kernel_left, top=(H - k_h) / 2, text_colours=kernel_text)
     draw_grid(ax, feature_map, feature_map_colours(feature_map), left=map_left, top=(H - rows) / 2)
-    label(ax, W / 2, -0.5, "image I (1 white, 0 black)")
-    label(ax, kernel_left + k_w / 2, (H - k_h) / 2 - 0.5, "kernel g")
-    label(ax, map_left + columns / 2, (H - rows) / 2 - 0.5, "feature map I ⊛ g ('valid')")
-    label(ax, W + 0.75, H / 2, "⊛", fontsize=26)
+    label(ax, W / 2, -0.5, "image I (1 white, 0 black)", fontsize=12)
+    label(ax, kernel_left + k_w / 2, (H - k_h) / 2 - 0.5, "kernel g", fontsize=12)
+    label(ax, map_left + columns / 2, (H - rows) / 2 - 0.5, "feature map I ⋆ g", fontsize=12)
+    label(ax, W + 0.75, H / 2, "⋆", fontsize=26)
     label(ax, kernel_left + k_w + 0.75, H / 2, "=", fontsize=30)
     label(ax, (map_left + columns) / 2, -1.4, "An image filter: slide the kernel over the image, multiply, add up",
-          fontsize=14)
+          fontsize=13)
     return fig
 
 
@@ -645,6 +697,17 @@ def sum_lines(products):
     return "\n+ ".join(rows) + f"\n= {products.sum()}"
 
 
+def sliding_durations(count):
+    """Milliseconds per frame of a sliding animation of `count` frames: the first steps
+    slow, to check each product and the sum, then quicker (the last frame is held
+    longer by lessonkit.Figures.add_animation).
+
+    >>> sliding_durations(5)
+    [4000, 3000, 2000, 1200, 1200]
+    """
+    return ([4000, 3000, 2000] + [1200] * count)[:count]
+
+
 def sliding_frames(image, kernel, flip=False):
     """The kernel, shape (k_h, k_w), sliding over `image`, shape (H, W), one frame per
     value of the 'valid' output, in reading order, as PIL images of one size and one
@@ -652,9 +715,15 @@ def sliding_frames(image, kernel, flip=False):
     element-wise products and their sum, and the output filled in up to that value.
 
     Without `flip` the kernel slides as given: the feature map of an image filter,
-    I ⋆ g (the same as I ⊛ g for a kernel that is its own flip). With `flip` two more
-    panels show the kernel as given and turned by 180 degrees, and the flipped kernel
-    slides: the convolution I ⊛ g. A binary image is drawn in white and black.
+    I ⋆ g (the same as I ⊛ g for a kernel that is its own flip); a kernel of 0s and
+    1s has its 1s shaded and its x0 taps dimmed, and the map is shaded by value as in
+    feature_map_figure. With `flip` two more panels show the kernel as given and
+    turned by 180 degrees, each tap in its own tint wherever it goes, and the flipped
+    kernel slides: the convolution I ⊛ g. A binary image is drawn in white and black.
+
+    Returns (frames, states, text_px): `states` holds, for each frame, the window's
+    top-left corner, the output cell and its value as {"window": (r, c), "cell":
+    (r, c), "value": v}; `text_px` is the height in pixels of the smallest text.
 
     The parts that stay put are drawn once and kept as a background; each step adds
     its output cell to that background and draws only the moving parts on top
@@ -664,45 +733,60 @@ def sliding_frames(image, kernel, flip=False):
     weights = kernel[::-1, ::-1] if flip else kernel
     output = correlate2d(image, weights, "valid")
     rows, columns = output.shape
+    if flip:
+        tints = np.array(TAP_COLOURS[: kernel.size], dtype=object).reshape(kernel.shape)
+        weight_cells, weight_text = tints[::-1, ::-1], "black"
+        map_colours = np.full(output.shape, OUTPUT_COLOUR)
+    else:
+        weight_cells, weight_text = kernel_colours(kernel)
+        map_colours = feature_map_colours(output)
+    weight_cells = np.broadcast_to(np.asarray(weight_cells, dtype=object), kernel.shape)
+    weight_text = np.broadcast_to(np.asarray(weight_text, dtype=object), kernel.shape)
     image_left = 2 * k_w + 2.5 if flip else 0
     products_left = image_left + W + 1
     map_left = products_left + k_w + 1.5
     bottom = max(H, k_h + 2.5) + 0.6
     unit = 0.6
-    fig = plt.figure(figsize=(unit * (map_left + columns + 1), unit * (bottom + 2)), dpi=80)
+    dpi = 80
+    fig = plt.figure(figsize=(unit * (map_left + columns + 1), unit * (bottom + 2)), dpi=dpi)
     ax = grid_axes(fig, 1, 1)
     ax.set_xlim(-0.5, map_left + columns + 0.5)
     ax.set_ylim(bottom, -2)
     cells, text = image_colours(image)
     draw_grid(ax, image, cells, text_colours=text, left=image_left)
     if flip:
-        draw_grid(ax, kernel, KERNEL_COLOUR)
-        draw_grid(ax, weights, KERNEL_COLOUR, left=k_w + 1, text_colours=WINDOW_COLOUR)
+        draw_grid(ax, kernel, tints)
+        draw_grid(ax, weights, weight_cells, left=k_w + 1)
         label(ax, k_w / 2, -0.5, "g as given")
         label(ax, k_w + 1 + k_w / 2, -0.5, "g flipped")
         label(ax, k_w + 0.5, k_h / 2, "→", fontsize=20)
         label(ax, k_w + 0.5, k_h + 0.6, "turned 180°", fontsize=11, va="top")
-    _, product_texts = draw_grid(ax, np.zeros_like(kernel), KERNEL_COLOUR, left=products_left)
+    _, product_texts = draw_grid(ax, np.zeros_like(kernel), weight_cells, left=products_left,
+                                 text_colours=weight_text)
     map_cells, map_texts = draw_grid(ax, np.full(output.shape, ""), "white", left=map_left)
-    label(ax, image_left + W / 2, -0.5, "image I, g flipped in red" if flip else "image, kernel weights in red")
+    label(ax, image_left + W / 2, -0.5, "image I, g flipped on it" if flip else "image I, kernel weights on it")
     label(ax, products_left + k_w / 2, -0.5, "products, summed")
-    label(ax, map_left + columns / 2, -0.5, "I ⊛ g ('valid')" if flip else "feature map")
+    label(ax, map_left + columns / 2, -0.5, "I ⊛ g ('valid')" if flip else "feature map I ⋆ g")
     title = label(ax, (map_left + columns) / 2, -1.4, "", fontsize=14)
     total = label(ax, products_left + k_w / 2, k_h + 0.3, "", fontsize=13, va="top", linespacing=1.3)
     window = ax.add_patch(Rectangle((0, 0), k_w, k_h, fill=False, edgecolor=WINDOW_COLOUR, linewidth=3))
     current = ax.add_patch(Rectangle((map_left, 0), 1, 1, fill=False, edgecolor=WINDOW_COLOUR, linewidth=3))
-    weight_texts = [
-        (u, v, label(ax, 0, 0, f"×{weight}", fontsize=12, color=WINDOW_COLOUR, fontweight="bold",
-                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6}))
-        for (u, v), weight in np.ndenumerate(weights)
-    ]
+    weight_texts = []
+    for (u, v), weight in np.ndenumerate(weights):
+        counts = flip or weight != 0
+        weight_texts.append((u, v, label(
+            ax, 0, 0, f"×{weight}", fontsize=12, color=WINDOW_COLOUR if counts else "#888888",
+            fontweight="bold" if counts else "normal",
+            bbox={"facecolor": weight_cells[u, v] if flip else "white", "edgecolor": "none", "pad": 0.6},
+        )))
     moving = [current, window, *(text for _, _, text in weight_texts), *product_texts.flat, total, title]
     for artist in moving:
         artist.set_animated(True)
     fig.canvas.draw()
-    pictures = []
+    text_px = lessonkit.smallest_text_px(fig, dpi)
+    pictures, states = [], []
     for (r, c), value in np.ndenumerate(output):
-        map_cells[r, c].set_facecolor(OUTPUT_COLOUR)
+        map_cells[r, c].set_facecolor(map_colours[r, c])
         map_texts[r, c].set_text(str(value))
         ax.draw_artist(map_cells[r, c])
         ax.draw_artist(map_texts[r, c])
@@ -724,9 +808,97 @@ def sliding_frames(image, kernel, flip=False):
         for artist in moving:
             ax.draw_artist(artist)
         pictures.append(rgb_pixels(fig))
+        states.append({"window": (r, c), "cell": (r, c), "value": int(value)})
         fig.canvas.restore_region(background)
     plt.close(fig)
-    return to_shared_palette(pictures)
+    return to_shared_palette(pictures), states, text_px
+
+
+def theorem_figure(image, kernel):
+    """The convolution theorem in eight panels: the `image`, shape (H, W), and the
+    `kernel`, shape (k_h, k_w), zero-padded to the 'full' shape P = (H + k_h - 1,
+    W + k_w - 1); their spectra |F(I)| and |F(g)| and the product of the spectra (log
+    scale, zero frequency in the middle); the inverse transform of the product, which
+    is I ⊛ g; the same without padding, a circular convolution of shape (H, W); and
+    its difference from the true result, where the far edge wraps round. Returns the
+    matplotlib Figure."""
+    H, W = image.shape
+    padded_shape = output_shape(image.shape, kernel.shape, "full")
+    image_spectrum = np.fft.fft2(image, padded_shape)
+    kernel_spectrum = np.fft.fft2(kernel, padded_shape)
+    product = image_spectrum * kernel_spectrum
+    result = np.real(np.fft.ifft2(product))
+    circular = np.real(np.fft.ifft2(np.fft.fft2(image) * np.fft.fft2(kernel, image.shape)))
+    wrapped = circular - result[:H, :W]
+    padded_kernel = np.zeros(padded_shape)
+    padded_kernel[: kernel.shape[0], : kernel.shape[1]] = kernel
+
+    def spectrum(values):
+        return np.log1p(np.abs(np.fft.fftshift(values)))
+
+    limit = max(np.abs(wrapped).max(), 1e-12)
+    panels = [
+        (np.pad(image, ((0, padded_shape[0] - H), (0, padded_shape[1] - W))), "gray", f"I, padded to {padded_shape}",
+         None),
+        (padded_kernel, "gray", f"g ({kernel.shape[0]}x{kernel.shape[1]}), padded", None),
+        (spectrum(image_spectrum), "magma", "|F(I)|, log scale", None),
+        (spectrum(kernel_spectrum), "magma", "|F(g)|, log scale", None),
+        (spectrum(product), "magma", "|F(I) ⊙ F(g)|", None),
+        (result, "gray", "inverse: I ⊛ g", None),
+        (circular, "gray", f"no padding: {H}x{W},\ncircular", None),
+        (wrapped, lessonkit.SIGNED_COLOURMAP, "circular - true:\nthe wrap-around", limit),
+    ]
+    fig, axes = plt.subplots(2, 4, figsize=(8.8, 5.2))
+    fig.subplots_adjust(left=0.01, right=0.92, bottom=0.02, top=0.82, wspace=0.08, hspace=0.35)
+    for ax, (values, colours, title, signed) in zip(axes.flat, panels):
+        if signed is None:
+            ax.imshow(values, cmap=colours, interpolation="nearest")
+        else:
+            shown = ax.imshow(values, cmap=colours, vmin=-signed, vmax=signed, interpolation="nearest")
+            bar = fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.03)
+            bar.ax.tick_params(labelsize=9)
+        ax.set_title(title, fontsize=10)
+        if values is padded_kernel:
+            ax.add_patch(Rectangle((-0.5, -0.5), kernel.shape[1], kernel.shape[0], fill=False,
+                                   edgecolor=WINDOW_COLOUR, linewidth=2))
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle("The convolution theorem: transform, multiply the spectra, transform back.\n"
+                 "Without zero padding the blur that leaves the right edge comes back on the left.", fontsize=11)
+    return fig
+
+
+def theorem_example():
+    """The picture of the convolution theorem: a 32x32 image, zero with a bright
+    square and a bright bar near the right edge, and a 1x9 horizontal moving average
+    (a motion blur). Returns (image, kernel).
+
+    >>> [a.shape for a in theorem_example()]
+    [(32, 32), (1, 9)]
+    """
+    image = np.zeros((32, 32))
+    image[10:20, 4:14] = 1
+    image[4:28, 28:31] = 1
+    return image, np.full((1, 9), 1 / 9)
+
+
+def shifted_map_check(image, kernel, shift):
+    """Shift `image`, shape (H, W), down and right by `shift` = (a, b) with np.roll, and
+    compare the 'valid' maps of the shifted and the original image with `kernel`.
+    Returns (away_from_the_border, everywhere): whether the shifted map, from row a
+    and column b on, equals the original map moved by (a, b) (the windows there hold
+    no pixels the roll brought round from the far edge), and whether the whole of it
+    does.
+
+    >>> shifted_map_check(np.arange(20).reshape(4, 5) % 7, np.array([[1, 2]]), (1, 2))
+    (True, False)
+    """
+    a, b = shift
+    original = convolve2d(image, kernel, "valid")
+    shifted = convolve2d(np.roll(image, shift, axis=(0, 1)), kernel, "valid")
+    rows, columns = original.shape
+    away = np.array_equal(shifted[a:, b:], original[: rows - a, : columns - b])
+    return away, np.array_equal(shifted, np.roll(original, shift, axis=(0, 1)))
 
 
 def image_filter(figures):
@@ -736,16 +908,13 @@ def image_filter(figures):
     binary = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]])
     kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
     (H, W), (k_h, k_w) = binary.shape, kernel.shape
-    feature_map = convolve2d(binary, kernel, "valid")
+    feature_map = correlate2d(binary, kernel, "valid")
     print(f"A binary image I (1 white, 0 black) of H = {H} rows and W = {W} columns:\n{indented(binary)}")
     print(f"kernel g of k_h = {k_h} rows and k_w = {k_w} columns:\n{indented(kernel)}")
-    print(f"feature map, {rule(binary.shape, kernel.shape, 'valid')}:\n{indented(feature_map)}")
-    print(f"  == scipy: {np.array_equal(feature_map, signal.convolve2d(binary, kernel, 'valid'))}")
-    print("This kernel is the same flipped, so convolution and correlation agree here: "
-          f"{np.array_equal(feature_map, correlate2d(binary, kernel, 'valid'))}")
-    best = feature_map.max()
-    print(f"Each value counts the white pixels under the kernel's five 1s, an X shape. The best here is {best},")
-    print(f"at {np.sum(feature_map == best)} of the {feature_map.size} places.")
+    print(f"feature map I ⋆ g, {rule(binary.shape, kernel.shape, 'valid')}:\n{indented(feature_map)}")
+    print(f"  == scipy.signal.correlate2d: {np.array_equal(feature_map, signal.correlate2d(binary, kernel, 'valid'))}")
+    print(f"g turned 180° is g: {np.array_equal(kernel[::-1, ::-1], kernel)}, so the convolution I ⊛ g, which turns "
+          f"g first, is the same map: {np.array_equal(feature_map, convolve2d(binary, kernel, 'valid'))}")
     patches = {"the X itself": kernel, "an all-white patch": np.ones_like(kernel), "an all-black patch": np.zeros_like(kernel)}
     scores = ", ".join(f"{name} {np.sum(patch * kernel)}" for name, patch in patches.items())
     print(f"Scores: {scores}.")
@@ -754,15 +923,22 @@ def image_filter(figures):
     zero_sum = np.where(kernel == 1, 4, -5)
     scores = ", ".join(f"{name} {np.sum(patch * zero_sum)}" for name, patch in patches.items())
     print(f"Weights that sum to {zero_sum.sum()}, 4 on the X and -5 elsewhere, tell them apart:\n{indented(zero_sum)}")
-    print(f"Scores: {scores}. Its feature map:\n{indented(convolve2d(binary, zero_sum, 'valid'))}")
+    matches = correlate2d(binary, zero_sum, "valid")
+    print(f"Scores: {scores}. Its feature map:\n{indented(matches)}")
+    r, c = np.unravel_index(np.argmax(matches), matches.shape)
+    window = binary[r : r + k_h, c : c + k_w]
+    on_x, off_x = int(np.sum(window * kernel)), int(np.sum(window * (1 - kernel)))
+    print(f"The best window, at row {r}, column {c}, scores {matches.max()} = 4·{on_x} - 5·{off_x}: {on_x} of the "
+          f"X's {kernel.sum()} pixels are white, and {off_x} of the {kernel.size - kernel.sum()} around them.")
     figures.add("2d_feature_map", feature_map_figure(binary, kernel, feature_map))
-    figures.add_animation("2d_sliding", sliding_frames(binary, kernel), frame_ms=900)
+    frames, _, _ = sliding_frames(binary, kernel)
+    figures.add_animation("2d_sliding", frames, frame_ms=sliding_durations(len(frames)))
 
 
 def two_d_convolution_with_scipy(figures):
-    """README: "2-D convolution with SciPy". The formula, and a 3x3 image convolved with
-    two kernels in each mode, by us and by scipy.signal.convolve2d; an animation of the
-    flip of an asymmetric kernel."""
+    """README: "2-D convolution with SciPy". The formula, as a loop and as the fast
+    convolve2d; a 3x3 image convolved with two kernels in each mode, by us and by
+    scipy.signal.convolve2d; an animation of the flip of an asymmetric kernel."""
     lessonkit.heading("2-D convolution with SciPy")
     print("I ⊛ g, the convolution of an image I (H rows, W columns) with a kernel g (k_h rows, k_w columns):")
     print("  (I ⊛ g)[i, j] = Σ_u Σ_v I[i - u, j - v] · g[u, v]")
@@ -771,58 +947,89 @@ def two_d_convolution_with_scipy(figures):
     print("overlapping values are multiplied and added up. Beyond the edge of I the values count as 0.")
     print()
     image = np.array([[255, 7, 3], [212, 240, 4], [218, 216, 230]])
+    edge, square = np.array([[-1, 1]]), np.array([[-1, 1], [2, 3]])
     print(f"I =\n{indented(image)}")
+    for kernel in (edge, square):
+        loop = convolve2d_loop(image, kernel)
+        print(f"g = {kernel.tolist()}: convolve2d_loop(I, g) == convolve2d(I, g, 'full') == scipy: "
+              f"{np.array_equal(loop, convolve2d(image, kernel)) and np.array_equal(loop, signal.convolve2d(image, kernel))}")
+    rng = np.random.default_rng(0)
+    agree = all(
+        np.array_equal(convolve2d_loop(a, g), convolve2d(a, g))
+        for a, g in ((rng.integers(-9, 9, rng.integers(1, 9, 2)), rng.integers(-9, 9, rng.integers(1, 5, 2)))
+                     for _ in range(20))
+    )
+    print(f"  and on 20 random integer images and kernels of random shapes: {agree}")
+    print()
     print("With g = [[-1  1]], flipped to [[ 1 -1]], each value is a pixel minus its right neighbour:")
     print("large where the brightness changes along a row, near 0 where it does not.")
-    both_ways(image, np.array([[-1, 1]]), ("valid", "full"))
+    both_ways(image, edge, ("valid", "full"))
+    full, valid = convolve2d(image, edge, "full"), convolve2d(image, edge, "valid")
+    k_h, k_w = edge.shape
+    print(f"The formula counts i and j in 'full': at i = j = 0 it is I[0, 0]·g[0, 0] = {image[0, 0]}·({edge[0, 0]}) = "
+          f"{full[0, 0]}.")
+    print(f"'valid' drops the first k_h - 1 = {k_h - 1} rows and k_w - 1 = {k_w - 1} columns: "
+          f"valid[i, j] = full[i + {k_h - 1}, j + {k_w - 1}], so valid[0, 0] = full[0, 1] = {valid[0, 0]}: "
+          f"{np.array_equal(valid, full[k_h - 1 : full.shape[0] - k_h + 1, k_w - 1 : full.shape[1] - k_w + 1])}")
     print()
-    kernel = np.array([[-1, 1], [2, 3]])
-    both_ways(image, kernel, ("full", "same", "valid"))
+    both_ways(image, square, ("full", "same", "valid"))
     print()
-    print("'full' and 'valid' are the 1-D sizes, one axis at a time. 'same' is the image's (H, W), the 1-D")
-    print("max(N, M) along each axis when the kernel is no larger than the image; for a larger kernel SciPy")
-    print("still keeps (H, W), where np.convolve would take the longer length (see the corner cases).")
-    print()
-    flipped = kernel[::-1, ::-1]
-    print(f"This g differs from its flip, g[::-1, ::-1] =\n{indented(flipped)}")
+    flipped = square[::-1, ::-1]
+    print(f"This g is neither its own flip nor minus it; g[::-1, ::-1] =\n{indented(flipped)}")
     print(f"so the flip shows: convolve2d(I, g, 'valid') == correlate2d(I, g[::-1, ::-1], 'valid'): "
-          f"{np.array_equal(convolve2d(image, kernel, 'valid'), correlate2d(image, flipped, 'valid'))}")
-    print(f"  and without the flip, correlate2d(I, g, 'valid') =\n{indented(correlate2d(image, kernel, 'valid'))}")
-    figures.add_animation("2d_flip", sliding_frames(image, kernel, flip=True), frame_ms=2000)
+          f"{np.array_equal(convolve2d(image, square, 'valid'), correlate2d(image, flipped, 'valid'))}")
+    print(f"  and without the flip, correlate2d(I, g, 'valid') =\n{indented(correlate2d(image, square, 'valid'))}")
+    frames, _, _ = sliding_frames(image, square, flip=True)
+    figures.add_animation("2d_flip", frames, frame_ms=sliding_durations(len(frames)))
 
 
-def where_same_centres_an_even_kernel(figures):
-    """README: "Where 'same' centres an even kernel". SciPy's convolve2d and
-    correlate2d keep windows of 'full' one pixel apart for an even kernel."""
-    lessonkit.heading("Where 'same' centres an even kernel")
-    print("'same' keeps an H x W window of 'full'. An odd kernel has a middle tap, and the window is")
-    print("centred on it. An even kernel has none, so the window leans one way: SciPy's convolve2d starts")
-    print("it at ((k_h - 1) // 2, (k_w - 1) // 2), correlate2d at (k_h // 2, k_w // 2), one pixel apart.")
-    print("With a two-tap kernel:")
-    even_kernel_centres(np.array([[1, 2, 3, 4, 5]]), np.array([[1, 10]]))
-    print("So convolve2d's same[0, j] = I[0, j-1]·10 + I[0, j]·1 reaches left of pixel j,")
-    print("correlate2d's same[0, j] = I[0, j]·1 + I[0, j+1]·10 reaches right of it.")
+def shift_the_image_and_the_map_shifts(figures):
+    """README: "Shift the image, and the map shifts". Translation equivariance, checked
+    with np.roll away from the border."""
+    lessonkit.heading("Shift the image, and the map shifts")
+    rng = np.random.default_rng(1)
+    image, kernel, shift = rng.integers(0, 10, (7, 8)), np.array([[-1, 1], [2, 3]]), (2, 3)
+    a, b = shift
+    original = convolve2d(image, kernel, "valid")
+    moved = convolve2d(np.roll(image, shift, axis=(0, 1)), kernel, "valid")
+    away, everywhere = shifted_map_check(image, kernel, shift)
+    print(f"A random {image.shape} image of digits 0-9, g = {kernel.tolist()}, shifted down {a} and right {b} "
+          f"with np.roll:")
+    print(f"  map of the shifted image, from row {a} and column {b} on, == the map moved by ({a}, {b}): {away}")
+    print(f"  the whole map == the map moved by ({a}, {b}): {everywhere} (the roll brought the far edge round)")
+    strongest = np.unravel_index(np.argmax(original), original.shape)
+    moved_to = np.unravel_index(np.argmax(moved[a:, b:]), moved[a:, b:].shape)
+    print(f"  the strongest response moves from {tuple(map(int, strongest))} to "
+          f"{(int(moved_to[0]) + a, int(moved_to[1]) + b)}")
+    cases = [(rng.integers(0, 10, (rng.integers(4, 12), rng.integers(4, 12))), rng.integers(-3, 4, (2, 3)),
+              tuple(rng.integers(0, 3, 2))) for _ in range(20)]
+    print(f"  and for 20 random images, kernels and shifts: {all(shifted_map_check(*case)[0] for case in cases)}")
 
 
 def boundaries_fill_wrap_and_symm(figures):
     """README: "Boundaries: fill, wrap and symm". SciPy's three ways of extending the
     image beyond its edge, each checked against np.pad and a 'valid' convolution."""
     lessonkit.heading("Boundaries: fill, wrap and symm")
-    image = np.array([[255, 7, 3], [212, 240, 4], [218, 216, 230]])
+    image = np.arange(1, 37).reshape(6, 6)
+    kernel = np.ones((5, 5), dtype=int)
     print("Near the edge the kernel hangs over the image; SciPy's `boundary` says what it finds there:")
     print("  fill: a constant, `fillvalue`, 0 unless you say otherwise (the default).")
     print("  wrap: the image repeats, as if rolled into a tube both ways: past the right edge comes the left column.")
     print("  symm: the image is mirrored at its edge, the edge pixel repeated: ... b a | a b c | c b ...")
-    boundary_check(image, np.ones((3, 3), dtype=int))
-    print("With a 3x3 kernel of ones each value is the sum of a pixel's 3x3 neighbourhood: only the")
-    print("pixels at the edge differ. With 'wrap', every neighbourhood of this 3x3 image holds all nine")
-    print(f"pixels, so every value is their total, {image.sum()}.")
-    figures.add("2d_boundaries", boundaries_figure(image, (3, 3)))
+    print("g is a 5x5 box of ones: each value of 'same' is the sum of the 25 pixels around a pixel.")
+    results = boundary_check(image, kernel)
+    inner = results["fill"][2:4, 2:4]
+    print(f"Only the 2x2 pixels in the middle have windows wholly inside I; there all three agree: "
+          f"{all(np.array_equal(result[2:4, 2:4], inner) for result in results.values())}")
+    print(f"The corner differs: fill {results['fill'][0, 0]}, wrap {results['wrap'][0, 0]}, "
+          f"symm {results['symm'][0, 0]}")
+    figures.add("2d_boundaries", boundaries_figure(image, pad=2))
 
 
 def the_convolution_theorem(figures):
     """README: "The convolution theorem". Convolution through Fourier transforms,
-    checked against convolve2d and scipy.signal.fftconvolve."""
+    checked against convolve2d and scipy.signal.fftconvolve, and the wrap-around
+    without padding, in numbers and in a picture."""
     lessonkit.heading("The convolution theorem")
     print("The Fourier transform F turns convolution into multiplication: F(I ⊛ g) = F(I) ⊙ F(g),")
     print("where ⊙ multiplies the two spectra element by element.")
@@ -838,16 +1045,65 @@ def the_convolution_theorem(figures):
     ours_fft = fft_convolve2d(big_image, big_kernel, "same")
     ours_direct = convolve2d(big_image, big_kernel, "same")
     scipy_fft = signal.fftconvolve(big_image, big_kernel, "same")
-    print("With random numbers in both, mode 'same':")
-    print(f"  max |fft_convolve2d - convolve2d|         = {np.abs(ours_fft - ours_direct).max():.1e}")
-    print(f"  max |fft_convolve2d - scipy fftconvolve|  = {np.abs(ours_fft - scipy_fft).max():.1e}")
-    print(f"  largest |value| = {np.abs(ours_direct).max():.1f}: the differences are rounding errors in the")
-    print("  16 or so digits a float64 keeps.")
+    print("With random numbers in both, mode 'same' (the largest |value| is "
+          f"{np.abs(ours_direct).max():.0f}):")
+    print(f"  max |fft_convolve2d - convolve2d|         < 1e-10: {np.abs(ours_fft - ours_direct).max() < 1e-10}")
+    print(f"  max |fft_convolve2d - scipy fftconvolve|  < 1e-10: {np.abs(ours_fft - scipy_fft).max() < 1e-10}")
+    print("  the differences are rounding errors in the 16 or so digits a float64 keeps.")
     image, kernel = np.array([[255, 7, 3], [212, 240, 4], [218, 216, 230]]), np.array([[-1, 1], [2, 3]])
     print(f"On the example, fft_convolve2d(I, g, 'full') rounds back to the exact integers: "
           f"{np.array_equal(np.rint(fft_convolve2d(image, kernel, 'full')), convolve2d(image, kernel))}")
-    print("Like scipy.signal.fftconvolve, it takes bool and float16 images too (float16 is transformed in float32):")
+    print()
+    picture, blur = theorem_example()
+    H, W = picture.shape
+    true = convolve2d(picture, blur)
+    padded = np.real(np.fft.ifft2(np.fft.fft2(picture, true.shape) * np.fft.fft2(blur, true.shape)))
+    circular = np.real(np.fft.ifft2(np.fft.fft2(picture) * np.fft.fft2(blur, picture.shape)))
+    wrong = np.abs(circular - true[:H, :W]).max(axis=0) > 1e-9
+    print(f"In pictures: a {H}x{W} image with a bright bar near its right edge, g a 1x{blur.shape[1]} moving average.")
+    print(f"  padded to {true.shape}: F⁻¹(F(I) ⊙ F(g)) == convolve2d(I, g) to 1e-12: "
+          f"{np.allclose(padded, true, rtol=0, atol=1e-12)}")
+    print(f"  not padded: columns {np.flatnonzero(wrong).min()} to {np.flatnonzero(wrong).max()} differ, by up to "
+          f"{np.abs(circular - true[:H, :W]).max():.3f}: the blur that leaves the right edge lands on the left")
+    figures.add("2d_theorem", theorem_figure(picture, blur))
+
+
+def where_same_starts(figures):
+    """README: "Where 'same' starts" (in the conventions). SciPy's convolve2d and
+    correlate2d for even kernels, NumPy's np.convolve and np.correlate, and a kernel
+    longer than the signal."""
+    lessonkit.heading("Where 'same' starts")
+    print("'same' keeps an H x W window of 'full'. An odd kernel has a middle tap, and the window is")
+    print("centred on it. An even kernel has none, so the window leans one way: SciPy's convolve2d starts")
+    print("it at ((k_h - 1) // 2, (k_w - 1) // 2), correlate2d at (k_h // 2, k_w // 2), one pixel apart.")
+    print("With a two-tap kernel:")
+    even_kernel_centres(np.array([[1, 2, 3, 4, 5]]), np.array([[1, 10]]))
+    print("So convolve2d's same[0, j] = I[0, j-1]·10 + I[0, j]·1 reaches left of pixel j,")
+    print("correlate2d's same[0, j] = I[0, j]·1 + I[0, j+1]·10 reaches right of it.")
+    print()
+    print("NumPy's np.convolve and np.correlate, with a kernel of M taps no longer than the signal, both")
+    print("start 'same' at (M - 1) // 2, like convolve2d. For even M np.correlate's window sits one place")
+    print("left of correlate2d's; for odd M the two rules agree:")
+    numpy_same_centres(np.array([1, 2, 3, 4, 5]), np.array([1, 10]))
+    numpy_same_centres(np.array([1, 2, 3, 4, 5]), np.array([1, 10, 100]))
+    print()
+    print("A kernel longer than the signal changes NumPy's rule: its 'same' is as long as the longer")
+    print("input, and np.convolve swaps the two, so it starts at (min(N, M) - 1) // 2, not (M - 1) // 2;")
+    print("np.correlate starts at min(N, M) // 2. SciPy keeps the shape of the first input and its own")
+    print("rule:")
+    longer_kernel_same(np.array([6, 2]), np.array([1, 2, 5, 4]))
+
+
+def fftconvolve_dtypes_and_length_1_axes(figures):
+    """README: "fftconvolve: dtypes and length-1 axes" (in the conventions). The dtypes
+    fft_convolve2d and scipy.signal.fftconvolve give, and the axes fftconvolve does
+    not transform."""
+    lessonkit.heading("fftconvolve: dtypes and length-1 axes")
+    image, kernel = np.array([[255, 7, 3], [212, 240, 4], [218, 216, 230]]), np.array([[-1, 1], [2, 3]])
+    print("Like scipy.signal.fftconvolve, fft_convolve2d takes bool and float16 images too (float16 is")
+    print("transformed in float32), and integers come back as float64:")
     cases = {
+        "int64, I and g": (image, kernel),
         "bool, I > 100 and g > 0": (image > 100, kernel > 0),
         "float16, I / 255 and g": ((image / 255).astype(np.float16), kernel.astype(np.float16)),
     }
@@ -856,22 +1112,19 @@ def the_convolution_theorem(figures):
         theirs = signal.fftconvolve(small_image, small_kernel, "full")
         print(f"  {name}: result {ours.dtype}, the dtype and values of fftconvolve's: "
               f"{ours.dtype == theirs.dtype and np.allclose(ours, theirs, atol=1e-4)}")
-
-
-def corner_cases_numpys_same_and_larger_kernels(figures):
-    """README: "Corner cases: NumPy's 'same' and larger kernels". Where NumPy's 1-D
-    'same' lands next to SciPy's, and what happens when the kernel is the longer input."""
-    lessonkit.heading("Corner cases: NumPy's 'same' and larger kernels")
-    print("NumPy's np.convolve and np.correlate, with a kernel of M taps no longer than the signal, both")
-    print("start 'same' at (M - 1) // 2, like convolve2d, so np.correlate's sits one place left of")
-    print("correlate2d's:")
-    numpy_same_centres(np.array([1, 2, 3, 4, 5]), np.array([1, 10]))
-    print()
-    print("A kernel longer than the signal changes NumPy's rule: its 'same' is as long as the longer")
-    print("input, and np.convolve swaps the two, so it starts at (min(N, M) - 1) // 2, not (M - 1) // 2;")
-    print("np.correlate starts at min(N, M) // 2. SciPy keeps the shape of the first input and its own")
-    print("rule. With the longer kernel of 0_1D.py:")
-    longer_kernel_same(np.array([6, 2]), np.array([1, 2, 5, 4]))
+    print("fftconvolve skips the transform along every axis where either input has length 1; when that")
+    print("leaves no axis, it just multiplies, in the inputs' own dtype. fft_convolve2d always transforms:")
+    column, row = np.array([[1], [2]]), np.array([[1, 2, 3]])
+    length_1 = {
+        "I and a 1x1 kernel [[2]]": (image, np.array([[2]])),
+        "a 2x1 column and a 1x3 row": (column, row),
+        "a 1x3 row and I's first row": (row, image[:1]),
+    }
+    for name, (first, second) in length_1.items():
+        ours = fft_convolve2d(first, second, "full")
+        theirs = signal.fftconvolve(first, second, "full")
+        print(f"  {name}: fftconvolve gives {theirs.dtype}, fft_convolve2d {ours.dtype}; values equal: "
+              f"{np.allclose(ours, theirs, atol=1e-9)}")
 
 
 @lessonkit.lesson_main
@@ -880,10 +1133,11 @@ def main(argv=None):
     figures = lessonkit.Figures(args)
     image_filter(figures)
     two_d_convolution_with_scipy(figures)
-    where_same_centres_an_even_kernel(figures)
+    shift_the_image_and_the_map_shifts(figures)
     boundaries_fill_wrap_and_symm(figures)
     the_convolution_theorem(figures)
-    corner_cases_numpys_same_and_larger_kernels(figures)
+    where_same_starts(figures)
+    fftconvolve_dtypes_and_length_1_axes(figures)
     return figures.write()
 
 

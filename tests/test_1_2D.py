@@ -1,6 +1,8 @@
 """Tests for 1_2D.py: convolution in two dimensions, from scratch, with SciPy and with the FFT."""
 
 import importlib
+import inspect
+import re
 from unittest import mock
 
 import numpy as np
@@ -10,6 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
+
+from conftest import ROOT, assert_readable
 
 lesson = importlib.import_module("1_2D")
 
@@ -378,11 +382,20 @@ def test_sum_lines_brackets_negative_terms():
 
 
 def test_the_flip_animation_slides_the_flipped_kernel_one_frame_per_output_value():
-    frames = lesson.sliding_frames(np.array(I), np.array(SQUARE), flip=True)
+    frames, states, text_px = lesson.sliding_frames(np.array(I), np.array(SQUARE), flip=True)
     assert len(frames) == 4
     assert {frame.mode for frame in frames} == {"P"}
     assert len({frame.size for frame in frames}) == 1
     assert len({frame.tobytes() for frame in frames}) == 4
+    assert frames[0].size[0] <= 880
+    assert text_px >= 11 - 0.05
+    assert [state["window"] for state in states] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert [state["value"] for state in states] == [751, 263, 1118, 714]
+
+
+def test_the_flip_gives_each_tap_one_tint_wherever_it_goes():
+    assert len(set(lesson.TAP_COLOURS)) == 4
+    assert not set(lesson.TAP_COLOURS) & set(lesson.lessonkit.COLOURS.values())
 
 
 def test_the_flip_is_visible_with_the_asymmetric_kernel():
@@ -404,18 +417,186 @@ def test_same_is_the_image_shape_even_for_a_larger_kernel_unlike_numpys_max():
         assert columns == len(np.convolve(np.ones(image_shape[1]), np.ones(kernel_shape[1]), "same"))
 
 
+BINARY = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]])
+X_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
+
+
 def test_sliding_frames_share_one_palette_and_one_size():
-    image = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]])
-    kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
-    frames = lesson.sliding_frames(image, kernel)
+    frames, _, text_px = lesson.sliding_frames(BINARY, X_KERNEL)
     assert len(frames) == 9
     assert {frame.mode for frame in frames} == {"P"}
     assert len({frame.size for frame in frames}) == 1
     assert len({bytes(frame.getpalette()) for frame in frames}) == 1
     assert frames[0].tobytes() != frames[-1].tobytes()
+    assert frames[0].size[0] <= 880
+    assert text_px >= 11 - 0.05
 
 
-FIGURES = ["2d_boundaries.png", "2d_feature_map.png", "2d_flip.gif", "2d_sliding.gif"]
+def test_the_sliding_window_visits_each_position_once_and_fills_the_feature_map():
+    _, states, _ = lesson.sliding_frames(BINARY, X_KERNEL)
+    assert [state["window"] for state in states] == [(r, c) for r in range(3) for c in range(3)]
+    assert [state["cell"] for state in states] == [state["window"] for state in states]
+    assert [state["value"] for state in states] == [4, 3, 4, 2, 4, 3, 2, 3, 4]
+
+
+def test_the_first_steps_of_a_sliding_animation_are_slowest():
+    durations = lesson.sliding_durations(9)
+    assert durations == sorted(durations, reverse=True)
+    assert durations[0] >= 3000 and durations[-1] >= 1000
+    assert lesson.lessonkit.frame_durations(9, durations)[-1] >= lesson.lessonkit.HOLD_LAST_FRAME_MS
+
+
+def figure_texts(figure):
+    texts = [text.get_text() for ax in figure.axes for text in ax.texts]
+    texts += [ax.get_title() for ax in figure.axes]
+    return texts + ([figure._suptitle.get_text()] if figure._suptitle else [])
+
+
+def test_feature_map_figure_shades_the_kernels_ones_and_writes_every_number():
+    feature_map = lesson.correlate2d(BINARY, X_KERNEL, "valid")
+    fig = lesson.feature_map_figure(BINARY, X_KERNEL, feature_map)
+    texts = figure_texts(fig)
+    assert "feature map I ⋆ g" in texts and "kernel g" in texts
+    assert texts.count("4") >= 4
+    cells, text_colours = lesson.kernel_colours(X_KERNEL)
+    assert set(cells[X_KERNEL == 1]) == {lesson.STRONG_KERNEL_COLOUR}
+    assert lesson.STRONG_KERNEL_COLOUR not in set(cells[X_KERNEL == 0])
+    assert set(text_colours[X_KERNEL == 0]) == {lesson.DIM_TEXT}
+    shades = lesson.feature_map_colours(feature_map)
+    assert shades[0, 0] == shades[1, 1] != shades[1, 0]
+    assert_readable(fig, "2d_feature_map.png")
+
+
+def test_boundaries_figure_pads_by_two_and_shows_each_rule():
+    image = np.arange(1, 37).reshape(6, 6)
+    fig = lesson.boundaries_figure(image, pad=2)
+    by_id = {text.get_gid(): text.get_text() for ax in fig.axes for text in ax.texts if text.get_gid()}
+    assert len([gid for gid in by_id if gid.startswith("fill ")]) == 10 * 10 - 36
+    assert by_id["fill 4,0"] == by_id["fill 4,1"] == "0"
+    assert (by_id["wrap 4,0"], by_id["wrap 4,1"]) == ("17", "18")
+    assert (by_id["symm 4,0"], by_id["symm 4,1"]) == ("14", "13")
+    assert [ax.get_title().split(":")[0] for ax in fig.axes] == ["boundary='fill'", "boundary='wrap'", "boundary='symm'"]
+    assert len([child for ax in fig.axes for child in ax.texts if not child.get_text()]) == 4
+    assert_readable(fig, "2d_boundaries.png")
+
+
+def test_the_boundary_example_gives_three_different_borders():
+    image, kernel = np.arange(1, 37).reshape(6, 6), np.ones((5, 5), dtype=int)
+    results = {b: scipy.signal.convolve2d(image, kernel, "same", boundary=b) for b in lesson.BOUNDARIES}
+    corners = {b: result[0, 0] for b, result in results.items()}
+    assert corners == {"fill": 72, "wrap": 445, "symm": 165}
+    for b, result in results.items():
+        np.testing.assert_array_equal(result[2:4, 2:4], results["fill"][2:4, 2:4])
+
+
+def test_theorem_figure_draws_each_step_and_the_wrap_around():
+    image, kernel = lesson.theorem_example()
+    fig = lesson.theorem_figure(image, kernel)
+    titles = [ax.get_title() for ax in fig.axes]
+    for title in ("I, padded to (32, 40)", "|F(I)|, log scale", "|F(g)|, log scale", "|F(I) ⊙ F(g)|",
+                  "inverse: I ⊛ g", "circular - true:\nthe wrap-around"):
+        assert title in titles
+    assert_readable(fig, "2d_theorem.png")
+
+
+def test_without_padding_the_fft_wraps_the_blur_round_onto_the_left_columns():
+    image, kernel = lesson.theorem_example()
+    true = lesson.convolve2d(image, kernel)
+    circular = np.real(np.fft.ifft2(np.fft.fft2(image) * np.fft.fft2(kernel, image.shape)))
+    differs = np.abs(circular - true[:32, :32]).max(axis=0) > 1e-9
+    assert np.flatnonzero(differs).tolist() == list(range(7))
+    assert np.abs(circular - true[:32, :32]).max() == pytest.approx(3 / 9, abs=1e-9)
+    padded = np.real(np.fft.ifft2(np.fft.fft2(image, true.shape) * np.fft.fft2(kernel, true.shape)))
+    np.testing.assert_allclose(padded, true, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(image=st.one_of(int_matrices, small_int_matrices), kernel=int_matrices)
+def test_the_four_line_loop_is_the_fast_convolution(image, kernel):
+    assume(image.size * kernel.size <= 4000)
+    loop = lesson.convolve2d_loop(image, kernel)
+    np.testing.assert_array_equal(loop, lesson.convolve2d(image, kernel))
+    np.testing.assert_array_equal(loop, scipy.signal.convolve2d(image, kernel))
+
+
+def test_the_readme_shows_the_loop_as_the_code_runs_it():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    source = inspect.getsource(lesson.convolve2d_loop)
+    block = readme[readme.index("```python\nfor i, j in np.ndindex") + len("```python\n") :]
+    block = block[: block.index("```")]
+    assert block.strip().splitlines() and all(line.strip() in source for line in block.strip().splitlines())
+
+
+def test_valid_starts_k_h_minus_1_rows_and_k_w_minus_1_columns_into_full():
+    for kernel in (EDGE, SQUARE):
+        k_h, k_w = np.shape(kernel)
+        full = lesson.convolve2d(I, kernel)
+        np.testing.assert_array_equal(lesson.convolve2d(I, kernel, "valid"), full[k_h - 1 : 3, k_w - 1 : 3])
+    assert lesson.convolve2d(I, EDGE)[0, 0] == -255
+    assert lesson.convolve2d(I, EDGE, "valid")[0, 0] == 248
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    image=st.tuples(st.integers(3, 10), st.integers(3, 10)).flatmap(
+        lambda shape: arrays(np.int64, shape, elements=st.integers(-50, 50))),
+    kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)).flatmap(
+        lambda shape: arrays(np.int64, shape, elements=st.integers(-5, 5))),
+    a=st.integers(0, 2),
+    b=st.integers(0, 2),
+)
+def test_shifting_the_image_shifts_the_map_away_from_the_seam(image, kernel, a, b):
+    assume(image.shape[0] - kernel.shape[0] >= a and image.shape[1] - kernel.shape[1] >= b)
+    away, _ = lesson.shifted_map_check(image, kernel, (a, b))
+    assert away
+    padded = np.pad(image, ((a, 0), (b, 0)))
+    np.testing.assert_array_equal(lesson.convolve2d(padded, kernel)[a:, b:], lesson.convolve2d(image, kernel))
+
+
+def test_the_x_kernel_is_its_own_turn_and_its_best_window_holds_4_of_5():
+    assert np.array_equal(X_KERNEL[::-1, ::-1], X_KERNEL)
+    np.testing.assert_array_equal(lesson.convolve2d(BINARY, X_KERNEL, "valid"), lesson.correlate2d(BINARY, X_KERNEL, "valid"))
+    zero_sum = np.where(X_KERNEL == 1, 4, -5)
+    matches = lesson.correlate2d(BINARY, zero_sum, "valid")
+    best = [tuple(p) for p in np.argwhere(matches == matches.max())]
+    assert matches.max() == 6 and best == [(0, 0), (0, 2), (2, 2)]
+    for r, c in best:
+        window = BINARY[r : r + 3, c : c + 3]
+        assert (np.sum(window * X_KERNEL), np.sum(window * (1 - X_KERNEL))) == (4, 2)
+
+
+@pytest.mark.parametrize("M", [1, 2, 3, 4, 5])
+def test_np_correlate_same_sits_left_of_correlate2d_only_for_even_kernels(M):
+    x = np.arange(1, 9)
+    h = np.arange(1, M + 1) ** 2
+    same_place = np.array_equal(np.correlate(x, h, "same"), scipy.signal.correlate2d([x], [h], "same")[0])
+    assert same_place == (M % 2 == 1)
+
+
+@pytest.mark.parametrize(
+    "first, second, transforms",
+    [((4, 5), (1, 1), False), ((2, 1), (1, 3), False), ((1, 3), (1, 3), True), ((4, 5), (1, 3), True)],
+)
+def test_fftconvolve_multiplies_in_the_inputs_dtype_only_when_every_axis_has_a_length_1_input(first, second, transforms):
+    a, b = np.ones(first, dtype=np.int64), np.ones(second, dtype=np.int64)
+    theirs = scipy.signal.fftconvolve(a, b)
+    assert theirs.dtype == (np.float64 if transforms else np.int64)
+    ours = lesson.fft_convolve2d(a, b)
+    assert ours.dtype == np.float64
+    np.testing.assert_allclose(ours, theirs, atol=1e-9)
+
+
+def test_main_calls_the_sections_in_readme_order():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    functions = re.findall(r"^    (\w+)\(figures\)$", inspect.getsource(lesson.main), flags=re.M)
+    titles = [re.search(r'heading\("(.*)"\)', inspect.getsource(getattr(lesson, name)))[1] for name in functions]
+    positions = [readme.index(f"\n## {t}\n") if f"\n## {t}\n" in readme else readme.index(f"\n### {t}\n")
+                 for t in titles]
+    assert positions == sorted(positions)
+    assert len(titles) == 7
+
+
+FIGURES = ["2d_boundaries.png", "2d_feature_map.png", "2d_flip.gif", "2d_sliding.gif", "2d_theorem.png"]
 
 
 def test_lesson_runs_as_a_learner_would_and_draws_the_same_figures_every_time(run_lesson):
@@ -443,6 +624,17 @@ def test_lesson_runs_as_a_learner_would_and_draws_the_same_figures_every_time(ru
         "np.convolve same: [ 6 14 34 34] = full[0:4]: True; start (min(N, M) - 1) // 2 = (2 - 1) // 2 = 0",
         "np.correlate same: [38 22 10 2] = full[1:5]: True; start min(N, M) // 2 = 2 // 2 = 1",
         "scipy convolve2d same: [14 34] = full[1:3]: True; start (M - 1) // 2 = (4 - 1) // 2 = 1",
+        "g turned 180° is g: True, so the convolution I ⊛ g, which turns g first, is the same map: True",
+        "The best window, at row 0, column 0, scores 6 = 4·4 - 5·2: 4 of the X's 5 pixels are white, and 2 of the 4 around them.",
+        "g = [[-1, 1], [2, 3]]: convolve2d_loop(I, g) == convolve2d(I, g, 'full') == scipy: True",
+        "and on 20 random integer images and kernels of random shapes: True",
+        "The formula counts i and j in 'full': at i = j = 0 it is I[0, 0]·g[0, 0] = 255·(-1) = -255.",
+        "map of the shifted image, from row 2 and column 3 on, == the map moved by (2, 3): True",
+        "and for 20 random images, kernels and shifts: True",
+        "The corner differs: fill 72, wrap 445, symm 165",
+        "not padded: columns 0 to 6 differ, by up to 0.333: the blur that leaves the right edge lands on the left",
+        "x = [1 2 3 4 5], h = [ 1 10 100]",
+        "I and a 1x1 kernel [[2]]: fftconvolve gives int64, fft_convolve2d float64; values equal: True",
         "[[4 3 4]",
         "[2 4 3]",
         "[2 3 4]]",
@@ -452,16 +644,16 @@ def test_lesson_runs_as_a_learner_would_and_draws_the_same_figures_every_time(ru
         "The Fourier transform F turns convolution into multiplication: F(I ⊛ g) = F(I) ⊙ F(g),",
         "bool, I > 100 and g > 0: result float64, the dtype and values of fftconvolve's: True",
         "float16, I / 255 and g: result float32, the dtype and values of fftconvolve's: True",
-        "4 written to " + str(out) + ":",
+        "5 written to " + str(out) + ":",
     ]:
         assert line in printed, line
-    assert "False" not in process.stdout
+    assert "False" not in process.stdout.replace("the whole map == the map moved by (2, 3): False", "")
     assert " * " not in process.stdout
     assert "older course" not in process.stdout
     assert "i and j are the row and column of the output pixel" in process.stdout
-    sections = ["Image filter", "2-D convolution with SciPy", "Where 'same' centres an even kernel",
-                "Boundaries: fill, wrap and symm", "The convolution theorem",
-                "Corner cases: NumPy's 'same' and larger kernels"]
+    sections = ["Image filter", "2-D convolution with SciPy", "Shift the image, and the map shifts",
+                "Boundaries: fill, wrap and symm", "The convolution theorem", "Where 'same' starts",
+                "fftconvolve: dtypes and length-1 axes"]
     assert [printed.index(section) for section in sections] == sorted(printed.index(section) for section in sections)
     assert sorted(path.name for path in out.iterdir()) == FIGURES
     with Image.open(out / "2d_sliding.gif") as gif:
@@ -472,7 +664,11 @@ def test_lesson_runs_as_a_learner_would_and_draws_the_same_figures_every_time(ru
         assert gif.n_frames == 4
     for name in ("2d_flip.gif", "2d_sliding.gif"):
         assert (out / name).stat().st_size < 400_000
-    for name in ("2d_boundaries.png", "2d_feature_map.png"):
+    for name in ("2d_flip.gif", "2d_sliding.gif"):
+        with Image.open(out / name) as gif:
+            gif.seek(gif.n_frames - 1)
+            assert gif.info["duration"] >= 2500
+    for name in ("2d_boundaries.png", "2d_feature_map.png", "2d_theorem.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     first_run = {name: (out / name).read_bytes() for name in FIGURES}
     process, out = run_lesson("1_2D.py")

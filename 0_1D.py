@@ -14,6 +14,10 @@ sizes NumPy offers ('full', 'same' and 'valid'), shows that 'same' and 'valid' a
 centre of 'full', and that np.correlate is the same sliding sum without the flip.
 Two corner cases close it: a kernel longer than the signal, and how float16 is added
 up. Each result is computed twice, by our own convolve1d and by NumPy, and compared.
+
+With --signal and --kernel, the step-by-step slide of the first section (what it prints
+and the picture 1d_sliding.png) uses your numbers instead, for example
+--signal "1 2 3 4" --kernel "1 -1"; the rest of the lesson keeps its own example.
 """
 
 import matplotlib.figure
@@ -31,6 +35,7 @@ STEP = np.array([2, 0, 1, 8, 6, 7])
 MOVING_SUM = np.array([1, 1, 1])  # divided by its M = 3 taps: the moving average
 DIFFERENCE = np.array([1, -1])  # flipped, [-1 1]: a value minus its left neighbour
 RECENT_FIRST = np.array([3, 2, 1])  # weights the newest value most: not its own flip
+MOST_STEPS = 12  # the sliding picture has room for this many steps, N + M - 1
 
 PADDING_STYLE = {"facecolor": lessonkit.COLOURS["padding"], "edgecolor": "#999999", "hatch": "///", "text": "#666666"}
 SIGNAL_STYLE = {"facecolor": lessonkit.COLOURS["input"], "edgecolor": "#333333", "hatch": None, "text": "black"}
@@ -84,6 +89,37 @@ def parse_signal(text, name):
     if all(number.is_integer() for number in numbers):
         return np.array(numbers).astype(np.int64)
     return np.array(numbers)
+
+
+def check_example(x, h):
+    """Refuse (ValueError) a signal x, shape (N,), and kernel h, shape (M,), whose slide
+    has more steps, N + M - 1, than the sliding picture has room for.
+
+    >>> check_example(np.ones(10), np.ones(4))
+    Traceback (most recent call last):
+    ...
+    ValueError: x and h give N + M - 1 = 13 steps; the picture has room for at most 12
+    """
+    steps = len(x) + len(h) - 1
+    if steps > MOST_STEPS:
+        raise ValueError(f"x and h give N + M - 1 = {steps} steps; the picture has room for at most {MOST_STEPS}")
+
+
+def chosen_example(signal_text, kernel_text):
+    """The signal and kernel of the step-by-step slide: the lesson's noisy step and
+    moving sum, or the numbers given as text on the command line (either may be None).
+    Bad numbers are a lessonkit.LessonError with the message sliding_playground gives.
+
+    >>> chosen_example(None, "1 -1")
+    (array([2, 0, 1, 8, 6, 7]), array([ 1, -1]))
+    """
+    try:
+        x = STEP if signal_text is None else parse_signal(signal_text, "x")
+        h = MOVING_SUM if kernel_text is None else parse_signal(kernel_text, "h")
+        check_example(x, h)
+    except ValueError as error:
+        raise lessonkit.LessonError(str(error)) from None
+    return x, h
 
 
 def output_length(N, M, mode):
@@ -314,6 +350,7 @@ def sliding_playground(x, h, i):
     """
     x = parse_signal(x, "x") if isinstance(x, str) else as_signal(x, "x")
     h = parse_signal(h, "h") if isinstance(h, str) else as_signal(h, "h")
+    check_example(x, h)
     last = len(x) + len(h) - 2
     if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
         raise ValueError(f"i must be a whole number from 0 to {last}, got {i!r}")
@@ -395,17 +432,21 @@ def print_check(name, ours, theirs):
     print(f"  ours == {name}: {np.array_equal(ours, theirs) and ours.dtype == theirs.dtype}")
 
 
-def one_d_convolution_with_numpy(figures):
+def one_d_convolution_with_numpy(figures, x=STEP, h=MOVING_SUM):
     """README: "1-D convolution with NumPy". The formula, a moving average worked by hand
     step by step and checked against np.convolve, and a difference kernel that finds
-    the step."""
+    the step. Another signal x, shape (N,), and kernel h, shape (M,), replace the
+    lesson's in the step-by-step slide."""
     lessonkit.heading("1-D convolution with NumPy")
-    x, h = STEP, MOVING_SUM
+    ours = not (np.array_equal(x, STEP) and np.array_equal(h, MOVING_SUM))
     print("y = x ⊛ h, the convolution of a signal x (N values) with a kernel h (M values):")
     print(f"  {FORMULA}")
     print("summed over every m where both x[m] and h[i - m] exist; · is ordinary multiplication.")
-    print(f"x = {x} (N = {len(x)}), a noisy step: about 1, then about 7")
-    print(f"h = {h} (M = {len(h)}): each output adds three neighbouring values")
+    if ours:
+        print(f"x = {x} (N = {len(x)}), h = {h} (M = {len(h)}), from the command line")
+    else:
+        print(f"x = {x} (N = {len(x)}), a noisy step: about 1, then about 7")
+        print(f"h = {h} (M = {len(h)}): each output adds three neighbouring values")
     print(f"Flip h, slide it along x padded with M - 1 = {len(h) - 1} zeros on each side, and at each step i")
     print("multiply the values that line up and add the products:")
     print()
@@ -417,6 +458,10 @@ def one_d_convolution_with_numpy(figures):
     print("y = x ⊛ h:")
     print_check("np.convolve", convolve1d(x, h), np.convolve(x, h))
     figures.add("1d_sliding", sliding_figure(x, h))
+    x, h = STEP, MOVING_SUM
+    if ours:
+        print()
+        print(f"The lesson's example: the noisy step x = {x} and the moving sum h = {h}.")
     print()
     inside = convolve1d(x, h, "valid")
     average = np.convolve(x, h / len(h), "valid")
@@ -545,9 +590,13 @@ def float16_added_up_in_float32(figures):
 
 @lessonkit.lesson_main
 def main(argv=None):
-    args = lessonkit.parse_args(__doc__, argv)
+    args = lessonkit.parse_args(__doc__, argv, options={
+        "--signal": ("NUMBERS", 'your signal x for the step-by-step slide, such as "1 2 3 4"'),
+        "--kernel": ("NUMBERS", 'your kernel h for the step-by-step slide, such as "1 -1"'),
+    })
+    x, h = chosen_example(args.signal, args.kernel)
     figures = lessonkit.Figures(args)
-    one_d_convolution_with_numpy(figures)
+    one_d_convolution_with_numpy(figures, x, h)
     output_size_full_same_and_valid(figures)
     same_is_the_centre_of_full(figures)
     convolution_and_cross_correlation_in_1d(figures)

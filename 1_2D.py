@@ -11,13 +11,15 @@ where u runs over the rows of g and v over its columns, and I counts as 0 beyond
 edges (· is ordinary multiplication).
 
 The lesson starts with an image filter: a 3x3 kernel sliding over a small binary
-image, drawn as a figure and as an animation, and what its values measure. Then it
-convolves a 3x3 grey-level image with our own convolve2d and with
-scipy.signal.convolve2d, animates the flip of an asymmetric kernel, compares the
-three output sizes, shows where 'same' puts the centre of an even-sized kernel, how
-SciPy extends the image beyond its edge (fill, wrap, symm), and computes the same
-convolution a third way, with Fourier transforms (the convolution theorem). A last
-section collects the corner cases: NumPy's 'same' and kernels larger than the image.
+image, drawn as a figure and as an animation, and what its values measure; the kernel
+slides unflipped (cross-correlation, I ⋆ g), which equals I ⊛ g for a kernel that is its
+own 180° turn. Then it writes the formula as a four-line loop and checks it against our
+fast convolve2d and scipy.signal.convolve2d on a 3x3 grey-level image, animates the flip
+of an asymmetric kernel, shows that shifting the image shifts the map (translation
+equivariance), how SciPy extends the image beyond its edge (fill, wrap, symm), and the
+same convolution computed through Fourier transforms (the convolution theorem), with
+the wrap-around that zero padding prevents. Two sections of conventions close it: where
+each library starts 'same', and the dtypes and length-1 axes of fftconvolve.
 """
 
 import matplotlib.pyplot as plt
@@ -338,9 +340,9 @@ def fft_convolve2d(image, kernel, mode="full"):
     back and keep the window of `mode`, as convolve2d does. Like
     scipy.signal.fftconvolve it takes bool and float16 too, and the dtype is the one
     fftconvolve gives (see transform_dtype); the values equal convolve2d's up to
-    rounding. (Where an input has length 1 along both axes, fftconvolve skips the
-    transform and simply multiplies, in the inputs' own dtype; this one always
-    transforms.)
+    rounding. (fftconvolve skips the transform along every axis where either input
+    has length 1; when no axis is left, it simply multiplies, in the inputs' own
+    dtype. This one always transforms.)
 
     >>> fft_convolve2d([[1, 2], [3, 4]], [[1, 1]]).round(6)
     array([[1., 3., 2.],

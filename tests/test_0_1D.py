@@ -378,3 +378,32 @@ def test_main_calls_the_sections_in_readme_order():
     positions = [readme.index(f"\n## {title}\n") if f"\n## {title}\n" in readme else readme.index(f"\n### {title}\n")
                  for title in titles]
     assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize(
+    "args, x, h",
+    [
+        (["--signal", "1 two"], "1 two", "1 1 1"),
+        (["--kernel", ""], "2 0 1 8 6 7", ""),
+        (["--signal", "1 2 3 4 5 6 7 8 9 10 11", "--kernel", "1 2 3"], "1 2 3 4 5 6 7 8 9 10 11", "1 2 3"),
+    ],
+)
+def test_bad_numbers_on_the_command_line_give_the_playgrounds_message(run_lesson, args, x, h):
+    process, out = run_lesson("0_1D.py", *args)
+    assert process.returncode == 2
+    assert process.stdout == ""
+    with pytest.raises(ValueError) as error:
+        lesson.sliding_playground(x, h, 0)
+    assert process.stderr == f"error: {error.value}\n"
+    assert not out.exists()
+
+
+def test_your_own_signal_and_kernel_drive_the_step_by_step_slide(run_lesson):
+    process, out = run_lesson("0_1D.py", "--signal", "1 2 3 4", "--kernel", "1 -1")
+    assert process.returncode == 0, process.stderr
+    printed = [" ".join(line.split()) for line in process.stdout.splitlines()]
+    assert "x = [1 2 3 4] (N = 4), h = [ 1 -1] (M = 2), from the command line" in printed
+    assert "i = 4, h flipped: -1 1 y[4] = x[3]·h[1] = 4·(-1) = -4" in printed
+    assert "ours: [ 1 1 1 1 -4]" in printed
+    assert "the largest, 7, is y[3] = x[3] - x[2] = 8 - 1: the step" in printed
+    assert (out / "1d_sliding.png").is_file()

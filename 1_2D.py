@@ -859,6 +859,7 @@ def theorem_figure(image, kernel):
             shown = ax.imshow(values, cmap=colours, vmin=-signed, vmax=signed, interpolation="nearest")
             bar = fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.03)
             bar.ax.tick_params(labelsize=9)
+            bar.set_label("difference", fontsize=9)
         ax.set_title(title, fontsize=10)
         if values is padded_kernel:
             ax.add_patch(Rectangle((-0.5, -0.5), kernel.shape[1], kernel.shape[0], fill=False,

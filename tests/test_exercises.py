@@ -1,0 +1,334 @@
+"""The self-checking exercises: selfcheck.check accepts every correct answer, whatever its style,
+refuses the classic wrong ones and names the mistake, and each exercise file runs as a script."""
+
+import doctest
+import importlib.util
+import inspect
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy import signal
+
+import selfcheck
+from conftest import ROOT, headless_env
+
+LESSON_ORDER = ["0_1D", "1_2D", "2_TensorFlow", "3_image", "4_digit", "5_cnn", "6_layer"]
+TABLE = ["convolve_full", "convolve_same", "correlate2d_valid", "output_size", "same_padding", "relu_with_bias",
+         "max_pool2d", "conv_param_count", "receptive_field", "conv2d_backward"]
+
+
+def load_stub(name):
+    """The untouched function in exercises/NAME.py."""
+    spec = importlib.util.spec_from_file_location(f"stub_{name}", ROOT / "exercises" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def run_exercise(path, *args, cwd):
+    return subprocess.run([sys.executable, str(path), *args], cwd=cwd, env=headless_env(),
+                          capture_output=True, text=True, timeout=60)
+
+
+# Second correct answers, written differently: NumPy and SciPy calls instead of loops -----------
+
+
+def pads(padding):
+    return (padding, padding) if np.ndim(padding) == 0 else padding
+
+
+def same_padding_by_ceil(n, k, stride=1, dilation=1):
+    total = max((np.ceil(n / stride) - 1) * stride + dilation * (k - 1) + 1 - n, 0)
+    return np.array([np.floor(total / 2), np.ceil(total / 2)])
+
+
+OTHER_CORRECT = {
+    "convolve_full": lambda x, h, verbose=False: list(np.convolve(x, h).astype(np.float32)),
+    "convolve_same": lambda x, h: np.convolve(x, h, mode="same"),
+    "correlate2d_valid": lambda image, kernel: signal.correlate2d(image, kernel, mode="valid").tolist(),
+    "output_size": lambda n, k, stride=1, padding=0, dilation=1: float(
+        np.floor((n + sum(pads(padding)) - dilation * (k - 1) - 1) / stride) + 1),
+    "same_padding": same_padding_by_ceil,
+    "relu_with_bias": lambda feature_map, bias: np.clip(feature_map + bias, 0, None).astype(np.float32),
+    "edge_kernel": lambda: [[1, -1]],
+    "max_pool2d": lambda x, size=2: x[: len(x) // size * size, : x.shape[1] // size * size]
+    .reshape(len(x) // size, size, x.shape[1] // size, size).max(axis=(1, 3)),
+    "conv_param_count": lambda k_h, k_w, c_in, c_out, bias=True, name="conv": np.int64(
+        np.prod([k_h, k_w, c_in, c_out]) + bias * c_out),
+    "receptive_field": lambda layers: 1 + sum((k - 1) * int(np.prod([s for _, s in layers[:i]]))
+                                             for i, (k, _) in enumerate(layers)),
+    "im2col": lambda image, kernel_shape, stride=1: np.lib.stride_tricks.sliding_window_view(
+        image, kernel_shape)[::stride, ::stride].reshape(-1, kernel_shape[0] * kernel_shape[1]),
+    "conv2d_backward": lambda x, w, grad_y: (signal.convolve2d(grad_y, w, mode="full"),
+                                             signal.correlate2d(x, grad_y, mode="valid")),
+    "transposed_output_size": lambda n, k, stride=1: n * stride - stride + k,
+}
+
+# Wrong answers, each with words the verdict must use to name its mistake --------------------
+
+WRONG = {
+    "convolve_full": [
+        (lambda x, h: np.correlate(x, h, mode="full"), "not flipped"),
+        (lambda x, h: np.convolve(x, h)[: max(len(x), len(h))], "N + M - 1"),
+        (lambda x, h: np.convolve(x, h).astype(x.dtype), "fractions were cut off"),
+    ],
+    "convolve_same": [
+        (lambda x, h: np.convolve(x, h)[min(len(x), len(h)) // 2:][: max(len(x), len(h))], "one place off"),
+        (lambda x, h: np.convolve(x, h)[(len(h) - 1) // 2:][: len(x)], "max(N, M)"),
+        (lambda x, h: np.correlate(x, h, mode="same"), "not flipped"),
+    ],
+    "correlate2d_valid": [
+        (lambda image, kernel: signal.convolve2d(image, kernel, mode="valid"), "kernel was flipped"),
+        (lambda image, kernel: signal.correlate2d(image, kernel, mode="same"), "(H - k_h + 1, W - k_w + 1)"),
+        (lambda image, kernel: signal.correlate2d(image, kernel, mode="valid")[:-1, :-1], "last row or column"),
+    ],
+    "output_size": [
+        (lambda n, k, stride=1, padding=0, dilation=1: -(-(n + sum(pads(padding)) - dilation * (k - 1) - 1)
+                                                        // stride) + 1, "Ceil instead of floor"),
+        (lambda n, k, stride=1, padding=0, dilation=1: (n + sum(pads(padding)) - k) // stride + 1,
+         "Dilation ignored"),
+        (lambda n, k, stride=1, padding=0, dilation=1: (n + pads(padding)[0] - dilation * (k - 1) - 1)
+         // stride + 1, "one side only"),
+    ],
+    "same_padding": [
+        (lambda n, k, stride=1, dilation=1: tuple(reversed(selfcheck.solution("same_padding")(n, k, stride, dilation))),
+         "extra zero is on the wrong side"),
+        (lambda n, k, stride=1, dilation=1: (dilation * (k - 1) // 2, dilation * (k - 1) - dilation * (k - 1) // 2),
+         "stride was ignored"),
+    ],
+    "relu_with_bias": [
+        (lambda feature_map, bias: np.maximum(feature_map, 0) + bias, "added after ReLU"),
+        (lambda feature_map, bias: feature_map + bias, "ReLU is missing"),
+    ],
+    "edge_kernel": [
+        (lambda: np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]), "not flipped"),
+        (lambda: np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]]), "horizontal edges"),
+        (lambda: np.array([[0, 1]]), "add up to 0"),
+    ],
+    "max_pool2d": [
+        (lambda x, size=2: x[: len(x) // size * size, : x.shape[1] // size * size]
+         .reshape(len(x) // size, size, x.shape[1] // size, size).mean(axis=(1, 3)), "Average pooling"),
+        (lambda x, size=2: np.lib.stride_tricks.sliding_window_view(x, (size, size)).max(axis=(2, 3)),
+         "Overlapping windows"),
+    ],
+    "conv_param_count": [
+        (lambda k_h, k_w, c_in, c_out, bias=True: k_h * k_w * c_out + c_out * bias, "input channels"),
+        (lambda k_h, k_w, c_in, c_out, bias=True: k_h * k_w * c_in * c_out, "bias was left out"),
+    ],
+    "receptive_field": [
+        (lambda layers: 1 + sum(k - 1 for k, _ in layers), "without the stride's jump"),
+        (lambda layers: sum(k for k, _ in layers), "kernel sizes were added up"),
+    ],
+    "im2col": [
+        (lambda image, kernel_shape, stride=1: selfcheck.solution("im2col")(image, kernel_shape, stride).T,
+         "transposed"),
+        (lambda image, kernel_shape, stride=1: selfcheck.solution("im2col")(image, kernel_shape, 1),
+         "stride was ignored"),
+        (lambda image, kernel_shape, stride=1: selfcheck.solution("im2col")(image.T, kernel_shape[::-1], stride),
+         "column by column"),
+    ],
+    "conv2d_backward": [
+        (lambda x, w, grad_y: (signal.correlate2d(grad_y, w, mode="full"),
+                               signal.correlate2d(x, grad_y, mode="valid")), "unflipped"),
+        (lambda x, w, grad_y: (signal.correlate2d(grad_y, np.flip(w), mode="valid"),
+                               signal.correlate2d(x, grad_y, mode="valid")), "'valid' correlation"),
+        (lambda x, w, grad_y: (signal.convolve2d(grad_y, w, mode="full"),
+                               signal.convolve2d(x, grad_y, mode="valid")), "grad_w was computed with a flip"),
+    ],
+    "transposed_output_size": [
+        (lambda n, k, stride=1: n * stride, "SAME's size"),
+        (lambda n, k, stride=1: n + k - 1, "stride was ignored"),
+    ],
+}
+
+
+def test_the_exercises_cover_every_lesson_in_lesson_order():
+    assert set(TABLE) <= set(selfcheck.EXERCISES)
+    assert len(selfcheck.EXERCISES) >= 10
+    assert list(selfcheck.LESSON) == selfcheck.EXERCISES
+    lessons = [selfcheck.LESSON[name] for name in selfcheck.EXERCISES]
+    assert lessons == sorted(lessons, key=LESSON_ORDER.index)
+    assert set(lessons) == set(LESSON_ORDER)
+    assert sorted(path.stem for path in (ROOT / "exercises").glob("*.py")) == sorted(selfcheck.EXERCISES)
+    assert set(WRONG) == set(OTHER_CORRECT) == set(selfcheck.EXERCISES)
+
+
+def test_selfcheck_does_not_need_tensorflow():
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import selfcheck; print('tensorflow' in sys.modules)"
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert process.stdout.strip() == "False", process.stderr
+
+
+def test_selfcheck_docstring_examples_hold():
+    result = doctest.testmod(selfcheck)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+@pytest.mark.parametrize("name", selfcheck.EXERCISES)
+def test_the_stubs_example_is_what_the_reference_solution_gives(name):
+    stub = load_stub(name)
+    tests = doctest.DocTestFinder().find(stub, name, globs={name: selfcheck.solution(name), "np": np})
+    runner = doctest.DocTestRunner()
+    for test in tests:
+        runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+    assert name == "edge_kernel" or runner.summarize(verbose=False).attempted > 0
+
+
+@pytest.mark.parametrize("name", selfcheck.EXERCISES)
+def test_the_reference_solution_is_correct(name):
+    verdict = selfcheck.check(name, selfcheck.solution(name))
+    assert verdict.status == "correct", verdict.message
+    assert bool(verdict)
+
+
+@pytest.mark.parametrize("name", selfcheck.EXERCISES)
+def test_an_untouched_stub_is_not_attempted(name):
+    verdict = selfcheck.check(name, load_stub(name))
+    assert verdict.status == "not attempted"
+    assert "NotImplementedError" in verdict.message
+    assert str(verdict).startswith(f"{name}: not attempted. ")
+
+
+@pytest.mark.parametrize("name", selfcheck.EXERCISES)
+def test_a_correct_answer_written_differently_is_correct(name):
+    verdict = selfcheck.check(name, OTHER_CORRECT[name])
+    assert verdict.status == "correct", verdict.message
+
+
+@pytest.mark.parametrize("name, wrong, words", [(name, *case) for name, cases in WRONG.items() for case in cases],
+                         ids=lambda value: value if isinstance(value, str) else "")
+def test_a_classic_mistake_is_not_yet_and_named(name, wrong, words):
+    verdict = selfcheck.check(name, wrong)
+    assert verdict.status == "not yet"
+    assert words in verdict.message, verdict.message
+
+
+def test_the_verdict_gives_the_smallest_failing_case_expected_and_got():
+    verdict = selfcheck.check("convolve_full", lambda x, h: np.correlate(x, h, mode="full"))
+    assert verdict.message.startswith(
+        "For x = [3], h = [4, 2, 2], the answer should be [12, 6, 6], but your function returned [6, 6, 12]. "
+        "This is the cross-correlation: the kernel was not flipped.")
+
+
+def test_a_large_array_is_never_printed_whole():
+    verdict = selfcheck.check("im2col", lambda image, kernel_shape, stride=1: np.zeros((100, 100)))
+    assert "shape (100, 100)" in verdict.message
+    assert "0, 0, 0, 0" not in verdict.message
+    verdict = selfcheck.check("relu_with_bias", lambda feature_map, bias: np.maximum(feature_map + bias, 0)
+                              + (feature_map.size > 16))
+    assert verdict.message.startswith("For feature_map of shape (")
+    assert "at index" in verdict.message
+
+
+def test_gradients_are_judged_by_their_relative_error():
+    verdict = selfcheck.check("conv2d_backward", OTHER_CORRECT["conv2d_backward"])
+    assert "Relative error " in verdict.message and ": correct; above 1e-6 would mean a bug." in verdict.message
+    error = float(verdict.message.split("Relative error ")[1].split(" ")[0])
+    assert error < 1e-12
+    nudged = selfcheck.check("conv2d_backward", lambda x, w, g: tuple(a * (1 + 1e-4) for a in
+                                                                    OTHER_CORRECT["conv2d_backward"](x, w, g)))
+    assert nudged.status == "not yet"
+    assert "relative error 5e-5, and above 1e-6 means a bug" in nudged.message
+
+
+def test_float32_answers_pass_within_the_tolerance():
+    def in_float32(x, w, grad_y):
+        return tuple(np.float32(a) for a in OTHER_CORRECT["conv2d_backward"](*(np.float32(v) for v in (x, w, grad_y))))
+
+    assert selfcheck.check("conv2d_backward", in_float32).status == "correct"
+
+
+def test_a_learners_exception_is_reported_by_its_last_line():
+    def broken(x, h):
+        return x[len(x)]
+
+    verdict = selfcheck.check("convolve_full", broken)
+    assert verdict.status == "not yet"
+    assert "your function raised IndexError: index 1 is out of bounds" in verdict.message
+    assert "Traceback" not in verdict.message
+    assert "line " in verdict.message
+
+
+def test_changing_an_input_in_place_is_not_yet():
+    def in_place(feature_map, bias):
+        feature_map += bias
+        return np.maximum(feature_map, 0)
+
+    verdict = selfcheck.check("relu_with_bias", in_place)
+    assert verdict.status == "not yet"
+    assert "changed its input feature_map in place" in verdict.message
+
+
+def test_a_missing_return_is_named():
+    verdict = selfcheck.check("max_pool2d", lambda x, size=2: None)
+    assert "returned None: is a return statement missing?" in verdict.message
+
+
+def test_hints_and_solutions_are_there_for_every_exercise():
+    for name in selfcheck.EXERCISES:
+        assert len(selfcheck.hints(name)) >= 2
+        assert selfcheck.hint(name, 99).startswith(f"Hint {len(selfcheck.hints(name))} of ")
+        assert inspect.getsource(selfcheck.solution(name)).startswith(f"def {name}(")
+        assert selfcheck.stub_source(name).rstrip().endswith("raise NotImplementedError")
+    with pytest.raises(ValueError, match="convolve_full"):
+        selfcheck.check("no_such_exercise", print)
+
+
+@pytest.mark.parametrize("name", selfcheck.EXERCISES)
+def test_running_an_exercise_checks_it_from_any_folder(name, tmp_path):
+    """The stub exits 1; a copy with the reference solution pasted in exits 0."""
+    stub = ROOT / "exercises" / f"{name}.py"
+    process = run_exercise(stub, cwd=tmp_path)
+    assert process.returncode == 1
+    assert process.stdout.startswith(f"{name}: not attempted.")
+    assert process.stderr == ""
+
+    (tmp_path / "exercises").mkdir()
+    shutil.copy(ROOT / "selfcheck.py", tmp_path)
+    text = stub.read_text(encoding="utf-8")
+    head, main = text.split('\nif __name__ == "__main__":')
+    head = head[: head.index(f"def {name}(")] + inspect.getsource(selfcheck.solution(name))
+    solved = tmp_path / "exercises" / f"{name}.py"
+    solved.write_text(head + '\n\nif __name__ == "__main__":' + main, encoding="utf-8")
+    process = run_exercise(solved, cwd=ROOT.parent)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert process.stdout.startswith(f"{name}: correct.")
+
+
+def test_hint_and_solution_on_the_command_line(tmp_path):
+    path = ROOT / "exercises" / "output_size.py"
+    first = run_exercise(path, "--hint", cwd=tmp_path)
+    second = run_exercise(path, "--hint", "2", cwd=tmp_path)
+    assert (first.returncode, second.returncode) == (0, 0)
+    assert first.stdout.startswith("Hint 1 of 2 (--hint 2 for the next): ")
+    assert second.stdout.startswith("Hint 2 of 2: ")
+    solution = run_exercise(path, "--solution", cwd=tmp_path)
+    assert solution.returncode == 0
+    assert solution.stdout == inspect.getsource(selfcheck.solution("output_size"))
+
+
+def test_a_learners_exception_in_a_script_gives_no_traceback_of_ours(tmp_path):
+    (tmp_path / "exercises").mkdir()
+    shutil.copy(ROOT / "selfcheck.py", tmp_path)
+    text = (ROOT / "exercises" / "receptive_field.py").read_text(encoding="utf-8")
+    path = tmp_path / "exercises" / "receptive_field.py"
+    path.write_text(text.replace("    raise NotImplementedError", "    return layers[0][0] / 0"), encoding="utf-8")
+    process = run_exercise(path, cwd=tmp_path)
+    assert process.returncode == 1
+    assert "your function raised ZeroDivisionError: division by zero (line 18 of receptive_field.py)" in " ".join(
+        process.stdout.split())
+    assert "Traceback" not in process.stdout + process.stderr
+
+
+def test_the_overview_lists_every_exercise(tmp_path):
+    process = run_exercise(ROOT / "selfcheck.py", cwd=tmp_path)
+    assert process.returncode == 1
+    lines = process.stdout.splitlines()
+    assert [line.split()[1] for line in lines[:-1]] == selfcheck.EXERCISES
+    assert all(line.endswith("not attempted") for line in lines[:-1])
+    assert lines[-1].startswith(f"0 of {len(selfcheck.EXERCISES)} correct.")

@@ -145,6 +145,92 @@ WRONG = {
 }
 
 
+def lesson(name):
+    return importlib.import_module(name)
+
+
+def lesson_answer(name, args, kwargs):
+    """The answer the lesson's own functions (and TensorFlow, where the lesson uses it) give."""
+    if name == "convolve_full":
+        return lesson("0_1D").convolve1d(*args)
+    if name == "convolve_same":
+        return lesson("0_1D").convolve1d(*args, mode="same")
+    if name == "correlate2d_valid":
+        return lesson("1_2D").correlate2d(*args, mode="valid")
+    if name == "output_size":
+        return lesson("2_TensorFlow").conv_output_size(*args, **kwargs)
+    if name == "same_padding":
+        return lesson("2_TensorFlow").tensorflow_same_padding(*args, **kwargs)
+    if name == "relu_with_bias":
+        return lesson("3_image").relu(args[0] + args[1])
+    if name == "max_pool2d":
+        return lesson("4_digit").max_pool2d(args[0][..., np.newaxis], kwargs["size"])[..., 0]
+    if name == "conv_param_count":
+        return lesson("2_TensorFlow").conv_parameter_count(*args) - (0 if kwargs["bias"] else args[3])
+    if name == "receptive_field":
+        return lesson("5_cnn").receptive_field_rule([("layer", k, s) for k, s in args[0]])[-1][1]
+    if name == "im2col":
+        return lesson("6_layer").im2col(args[0][..., np.newaxis], *args[1:], **kwargs)
+    if name == "conv2d_backward":
+        return lesson("6_layer").tf_gradients(*args)
+    if name == "transposed_output_size":
+        n, k = args
+        return lesson("6_layer").tf_conv_transpose(np.ones((1, n)), np.ones((1, k)), kwargs["stride"]).shape[1]
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("name", [name for name in selfcheck.EXERCISES if name != "edge_kernel"])
+def test_every_expected_answer_is_the_lessons(name):
+    """The reference solutions give, on every case checked, what the lessons compute (the
+    gradients and the transposed size by TensorFlow)."""
+    exercise = selfcheck.BY_NAME[name]
+    for args, kwargs in exercise.cases:
+        assert exercise.compare(lesson_answer(name, args, kwargs), exercise.reference(*args, **kwargs), args,
+                                kwargs) is None, (args, kwargs)
+
+
+def test_expected_sizes_and_pooling_are_tensorflows():
+    import keras
+    import tensorflow as tf
+
+    for args, kwargs in selfcheck.BY_NAME["output_size"].cases:
+        (n, k), before_after = args, pads(kwargs["padding"])
+        image = tf.zeros((1, n + sum(before_after), 1, 1))
+        kernel = tf.zeros((k, 1, 1, 1))
+        out = tf.nn.conv2d(image, kernel, strides=kwargs["stride"], padding="VALID", dilations=kwargs["dilation"])
+        assert out.shape[1] == selfcheck.output_size(*args, **kwargs)
+    for args, kwargs in selfcheck.BY_NAME["same_padding"].cases:
+        (n, k), stride = args, kwargs["stride"]
+        if kwargs["dilation"] > 1 and stride > 1:
+            continue  # TensorFlow refuses a stride and a dilation together
+        image = tf.constant(np.arange(1.0, n + 1)[np.newaxis, :, np.newaxis, np.newaxis])
+        kernel = tf.constant(np.arange(1.0, k + 1)[:, np.newaxis, np.newaxis, np.newaxis])
+        before, after = selfcheck.same_padding(n, k, stride, kwargs["dilation"])
+        padded = tf.pad(image, [[0, 0], [before, after], [0, 0], [0, 0]])
+        same = tf.nn.conv2d(image, kernel, stride, "SAME", dilations=kwargs["dilation"])
+        valid = tf.nn.conv2d(padded, kernel, stride, "VALID", dilations=kwargs["dilation"])
+        np.testing.assert_allclose(same.numpy(), valid.numpy())
+    for args, kwargs in selfcheck.BY_NAME["conv_param_count"].cases:
+        k_h, k_w, c_in, c_out = args
+        layer = keras.layers.Conv2D(c_out, (k_h, k_w), use_bias=kwargs["bias"])
+        layer.build((None, 8, 8, c_in))
+        assert layer.count_params() == selfcheck.conv_param_count(*args, **kwargs)
+    for (x,), kwargs in selfcheck.BY_NAME["max_pool2d"].cases:
+        pooled = tf.nn.max_pool2d(tf.constant(x[np.newaxis, :, :, np.newaxis], tf.float64), kwargs["size"],
+                                  kwargs["size"], "VALID")
+        np.testing.assert_array_equal(pooled.numpy()[0, :, :, 0], selfcheck.max_pool2d(x, **kwargs))
+
+
+def test_the_edge_kernel_is_checked_by_what_its_convolution_does():
+    for kernel, status in [([[1, 0, -1], [2, 0, -2], [1, 0, -1]], "correct"), ([[1, -1]], "correct"),
+                           ([[1, 0, 0, -1]], "correct"), ([[-1, 1]], "not yet"), ([[1], [-1]], "not yet")]:
+        assert selfcheck.check("edge_kernel", lambda: kernel).status == status, kernel
+    picture = np.zeros((9, 9))
+    picture[:, 3:6] = 200  # a light stroke on black, as 4_digit.py draws one
+    response = signal.convolve2d(picture, selfcheck.edge_kernel(), mode="valid")
+    assert response.max() > 0 and (response[:, :3] >= 0).all() and (response[:, 4:] <= 0).all()
+
+
 def test_the_exercises_cover_every_lesson_in_lesson_order():
     assert set(TABLE) <= set(selfcheck.EXERCISES)
     assert len(selfcheck.EXERCISES) >= 10

@@ -726,6 +726,9 @@ EXERCISE_LIST = [
         "convolve_same", "0_1D", convolve_same, one_d_cases("convolve_same"), "array",
         rule=lambda x, h: f"'same' is as long as the longer input: max(N, M) = {max(len(x), len(h))}",
         mistakes=[
+            ("The middle was found from the kernel's length alone: when the kernel is the longer input NumPy "
+             "swaps the two, so 'full' is cut from index (min(N, M) - 1) // 2.",
+             gives(lambda x, h: full_by_numpy(x, h)[(len(h) - 1) // 2:][:max(len(x), len(h))])),
             ("Centred one place off: NumPy's 'same' is the middle max(N, M) values of 'full', starting at "
              "index (min(N, M) - 1) // 2; when the middle falls between two values it leans left.",
              lambda *a: gives(lambda x, h: same_one_off(x, h, 1))(*a) or gives(lambda x, h: same_one_off(x, h, -1))(*a)),
@@ -1124,7 +1127,8 @@ def check_edge_kernel(exercise, function):
 
 def attempt_message(name):
     return (f"The function still raises NotImplementedError: write its body in exercises/{name}.py (or in the "
-            f"notebook's cell), then check again. For a hint: python exercises/{name}.py --hint")
+            f"notebook's cell), then check again. For a hint: python exercises/{name}.py --hint, or "
+            f"print(selfcheck.hint({name!r})) in Python.")
 
 
 def correct_message(exercise, worst):

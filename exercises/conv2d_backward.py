@@ -11,7 +11,9 @@ def conv2d_backward(x, w, grad_y):
     grad_y = dL/dy, the gradient of a loss L with respect to y.
 
     x: 2-D array (H, W); w: 2-D array (k_h, k_w); grad_y: 2-D array (H - k_h + 1, W - k_w + 1).
-    Returns (grad_x, grad_w) = (dL/dx, dL/dw), shapes (H, W) and (k_h, k_w).
+    Returns (grad_x, grad_w) = (dL/dx, dL/dw), shapes (H, W) and (k_h, k_w). Work in float64,
+    NumPy's default: the check measures CS231n's relative error, and float32's rounding alone
+    can exceed the 1e-6 it allows.
 
     >>> grad_x, grad_w = conv2d_backward(np.array([[1, 2, 3]]), np.array([[1, 10]]), np.array([[1, 1]]))
     >>> grad_x.tolist(), grad_w.tolist()

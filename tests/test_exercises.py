@@ -322,11 +322,29 @@ def test_gradients_are_judged_by_their_relative_error():
     assert "relative error 5e-5, and above 1e-6 means a bug" in nudged.message
 
 
-def test_float32_answers_pass_within_the_tolerance():
-    def in_float32(x, w, grad_y):
-        return tuple(np.float32(a) for a in OTHER_CORRECT["conv2d_backward"](*(np.float32(v) for v in (x, w, grad_y))))
+def test_answers_within_the_stated_tolerance_pass():
+    nudged = selfcheck.check("conv2d_backward", lambda x, w, g: tuple(a * (1 + 1e-8) for a in
+                                                                     OTHER_CORRECT["conv2d_backward"](x, w, g)))
+    assert nudged.status == "correct"
+    assert "Relative error 5e-9 " in nudged.message
+    shifted = selfcheck.check("convolve_full", lambda x, h: np.convolve(x, h) + 0.9e-6)
+    assert shifted.status == "correct"
+    shifted = selfcheck.check("convolve_full", lambda x, h: np.convolve(x, h) + 2e-6 * (1 + np.abs(np.convolve(x, h))))
+    assert shifted.status == "not yet"
 
-    assert selfcheck.check("conv2d_backward", in_float32).status == "correct"
+
+def test_any_number_type_passes():
+    assert selfcheck.check("output_size", lambda *a, **k: np.int32(selfcheck.output_size(*a, **k))).status == "correct"
+    assert selfcheck.check("same_padding", lambda *a, **k: list(selfcheck.same_padding(*a, **k))).status == "correct"
+    assert selfcheck.check("relu_with_bias", lambda m, b: np.maximum(m + b, 0).astype(np.float32)).status == (
+        "correct")
+    assert selfcheck.check("max_pool2d", lambda x, size=2: np.float32(selfcheck.max_pool2d(x, size))).status == (
+        "correct")
+
+
+def test_the_kernel_length_alone_does_not_centre_same():
+    verdict = selfcheck.check("convolve_same", lambda x, h: np.convolve(x, h)[(len(h) - 1) // 2:][: max(len(x), len(h))])
+    assert "kernel's length alone" in verdict.message
 
 
 def test_a_learners_exception_is_reported_by_its_last_line():

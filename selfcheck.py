@@ -21,6 +21,7 @@ reaches k - 1 cells past its start: (n - 1)·s + k. (16 of 17 cases fail.)
 """
 
 import argparse
+import ast
 import copy
 import importlib.util
 import inspect
@@ -1161,9 +1162,13 @@ def hint(name, number=1):
 
 
 def stub_source(name):
-    """The stub of exercise `name` as a learner fills it: its file up to the command-line block."""
-    text = (EXERCISE_FOLDER / f"{name}.py").read_text(encoding="utf-8")
-    return text.split('\nif __name__ == "__main__":')[0].rstrip() + "\n"
+    """The stub of exercise `name` as a notebook cell holds it: the imports and the function of
+    exercises/NAME.py, without the file's docstring and command-line block."""
+    lines = (EXERCISE_FOLDER / f"{name}.py").read_text(encoding="utf-8").splitlines()
+    body = ast.parse("\n".join(lines)).body
+    start = body[1].lineno - 1 if ast.get_docstring(ast.Module(body=body, type_ignores=[])) else 0
+    end = next(node.lineno - 1 for node in body if isinstance(node, ast.If))
+    return "\n".join(lines[start:end]).strip() + "\n"
 
 
 # The command line -----------------------------------------------------------------------------

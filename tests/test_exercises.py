@@ -384,6 +384,19 @@ def test_hints_and_solutions_are_there_for_every_exercise():
 
 
 @pytest.mark.parametrize("name", selfcheck.EXERCISES)
+def test_a_notebook_cell_with_the_stub_runs_and_is_checked(name):
+    """What a notebook does: run the stub's cell, then the check's; then the same with the
+    learner's (here the reference) code in the cell."""
+    cell = selfcheck.stub_source(name)
+    assert "__main__" not in cell and not cell.startswith('"""')
+    namespace = {}
+    exec(cell, namespace)
+    assert selfcheck.check(name, namespace[name]).status == "not attempted"
+    exec(cell.split(f"def {name}(")[0] + inspect.getsource(selfcheck.solution(name)), namespace)
+    assert selfcheck.check(name, namespace[name]).status == "correct"
+
+
+@pytest.mark.parametrize("name", selfcheck.EXERCISES)
 def test_running_an_exercise_checks_it_from_any_folder(name, tmp_path):
     """The stub exits 1; a copy with the reference solution pasted in exits 0."""
     stub = ROOT / "exercises" / f"{name}.py"

@@ -327,8 +327,8 @@ def compare_gradients(got, expected, rule=None):
         if error > GRADIENT_TOLERANCE:
             values = (f": it should be {shown(want)}, but yours is {shown(part)}" if want.size <= SHOWN_VALUES
                       else "")
-            return (f"{name} has relative error {small_text(error)}, and above {small_text(GRADIENT_TOLERANCE)} means a "
-                    f"bug{values}")
+            return (f"{name} has relative error {small_text(error)}, and above "
+                    f"{small_text(GRADIENT_TOLERANCE)} means a bug{values}")
     return None
 
 
@@ -604,6 +604,11 @@ def im2col_cases():
     return cases
 
 
+def window_count(image_shape, kernel_shape, stride):
+    """How many windows a 'valid' layer has: out_h · out_w."""
+    return ((image_shape[0] - kernel_shape[0]) // stride + 1) * ((image_shape[1] - kernel_shape[1]) // stride + 1)
+
+
 def im2col_column_order(image, kernel_shape, stride=1):
     k_h, k_w = kernel_shape
     image = np.asarray(image)
@@ -665,14 +670,6 @@ def grad_x_unflipped(x, w, grad_y):
     return conv2d_backward(x, np.asarray(w)[::-1, ::-1], grad_y)[0]
 
 
-def grad_x_valid(x, w, grad_y):
-    return correlate_by_numpy(grad_y, np.asarray(w)[::-1, ::-1])
-
-
-def grad_x_valid_unflipped(x, w, grad_y):
-    return correlate_by_numpy(grad_y, w)
-
-
 def grad_x_shape_valid(exercise, args, kwargs, got):
     x, w, grad_y = args
     if not isinstance(got, (tuple, list)) or len(got) != 2 or as_numbers(got[0]) is None:
@@ -732,7 +729,7 @@ EXERCISE_LIST = [
              gives(lambda x, h: full_by_numpy(x, h)[(len(h) - 1) // 2:][:max(len(x), len(h))])),
             ("Centred one place off: NumPy's 'same' is the middle max(N, M) values of 'full', starting at "
              "index (min(N, M) - 1) // 2; when the middle falls between two values it leans left.",
-             lambda *a: gives(lambda x, h: same_one_off(x, h, 1))(*a) or gives(lambda x, h: same_one_off(x, h, -1))(*a)),
+             lambda *a: any(gives(lambda x, h, s=s: same_one_off(x, h, s))(*a) for s in (1, -1))),
             (NOT_FLIPPED, lambda *a: any(gives(lambda x, h, s=s: correlate_same(x, h, s))(*a) for s in (0, 1, -1))),
             ("That is the length of x, but when the kernel is the longer input, 'same' keeps its length: "
              "max(N, M).", shaped(lambda x, h: (len(x),))),
@@ -750,7 +747,8 @@ EXERCISE_LIST = [
                                     f"{image.shape[1] - kernel.shape[1] + 1})"),
         mistakes=[
             ("This is the convolution: the kernel was flipped. Cross-correlation, what TensorFlow's and Keras's "
-             "layers compute, lays the kernel on each window as it is: out[i, j] = Σ image[i + p, j + q]·kernel[p, q].",
+             "layers compute, lays the kernel on each window as it is: "
+             "out[i, j] = Σ image[i + p, j + q]·kernel[p, q].",
              gives(lambda image, kernel: correlate_by_numpy(image, kernel[::-1, ::-1]))),
             ("The kernel was flipped along one axis: cross-correlation uses it as it is, not turned at all.",
              lambda *a: gives(lambda i, k: correlate_by_numpy(i, k[::-1]))(*a)
@@ -916,8 +914,7 @@ EXERCISE_LIST = [
         "im2col", "6_layer", im2col, im2col_cases(), "array",
         rule=lambda image, kernel_shape, stride: (
             "one row per window, one column per kernel value: (out_h·out_w, k_h·k_w) = "
-            f"({((image.shape[0] - kernel_shape[0]) // stride + 1) * ((image.shape[1] - kernel_shape[1]) // stride + 1)}"
-            f", {kernel_shape[0] * kernel_shape[1]})"),
+            f"({window_count(image.shape, kernel_shape, stride)}, {kernel_shape[0] * kernel_shape[1]})"),
         mistakes=[
             ("Each window was read column by column: ravel it row by row, as a (k_h, k_w) kernel ravels, so that "
              "im2col(image, kernel.shape) @ kernel.ravel() is the correlation.", gives(im2col_windows_by_column)),

@@ -343,7 +343,8 @@ def test_any_number_type_passes():
 
 
 def test_the_kernel_length_alone_does_not_centre_same():
-    verdict = selfcheck.check("convolve_same", lambda x, h: np.convolve(x, h)[(len(h) - 1) // 2:][: max(len(x), len(h))])
+    verdict = selfcheck.check("convolve_same",
+                              lambda x, h: np.convolve(x, h)[(len(h) - 1) // 2:][: max(len(x), len(h))])
     assert "kernel's length alone" in verdict.message
 
 

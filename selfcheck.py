@@ -381,7 +381,9 @@ def shaped(shape_of):
 
     def detect(exercise, args, kwargs, got):
         array = as_numbers(got)
-        return array is not None and array.shape == tuple(shape_of(*args, **kwargs))
+        wrong = tuple(shape_of(*args, **kwargs))
+        right = np.shape(exercise.reference(*copy.deepcopy(args), **kwargs))
+        return array is not None and array.shape == wrong != right
 
     return detect
 
@@ -674,7 +676,8 @@ def grad_x_shape_valid(exercise, args, kwargs, got):
     x, w, grad_y = args
     if not isinstance(got, (tuple, list)) or len(got) != 2 or as_numbers(got[0]) is None:
         return False
-    return as_numbers(got[0]).shape == (grad_y.shape[0] - w.shape[0] + 1, grad_y.shape[1] - w.shape[1] + 1)
+    valid = (grad_y.shape[0] - w.shape[0] + 1, grad_y.shape[1] - w.shape[1] + 1)
+    return as_numbers(got[0]).shape == valid != x.shape
 
 
 def swapped_gradients(exercise, args, kwargs, got):
@@ -1076,9 +1079,11 @@ def check(name, function):
         return Verdict(name, CORRECT, correct_message(exercise, worst))
     args, kwargs, _, problem = failures[0]
     message = f"For {exercise.describe(args, kwargs)}, {problem}."
-    mistake = recognise(exercise, [f for f in failures if f[2] is not None])
+    mistake, everywhere = recognise(exercise, [f for f in failures if f[2] is not None])
     if mistake and failures[0][2] is not None:
         message += f" {mistake}"
+        if not everywhere:
+            message += " Other cases fail another way: mend this one first, then check again."
     count = len(failures)
     if count > 1:
         message += f" ({count} of {len(exercise.cases)} cases fail.)"
@@ -1086,8 +1091,9 @@ def check(name, function):
 
 
 def recognise(exercise, failures):
-    """The explanation of the catalogued mistake that gives the learner's answers: the one that
-    explains every failing case, else the one that explains the smallest."""
+    """(explanation, whether it explains every failing case) of the catalogued mistake that gives
+    the learner's answers: the one that explains every failing case, else the one that explains
+    the smallest; (None, False) when none does."""
     def fits(detect, args, kwargs, got):
         try:
             return bool(detect(exercise, args, kwargs, got))
@@ -1095,15 +1101,15 @@ def recognise(exercise, failures):
             return False
 
     if not failures:
-        return None
+        return None, False
     for explanation, detect in exercise.mistakes:
         if all(fits(detect, args, kwargs, got) for args, kwargs, got, _ in failures):
-            return explanation
+            return explanation, True
     args, kwargs, got, _ = failures[0]
     for explanation, detect in exercise.mistakes:
         if fits(detect, args, kwargs, got):
-            return explanation
-    return None
+            return explanation, False
+    return None, False
 
 
 def check_edge_kernel(exercise, function):

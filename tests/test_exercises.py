@@ -450,3 +450,13 @@ def test_the_overview_lists_every_exercise(tmp_path):
     assert [line.split()[1] for line in lines[:-1]] == selfcheck.EXERCISES
     assert all(line.endswith("not attempted") for line in lines[:-1])
     assert lines[-1].startswith(f"0 of {len(selfcheck.EXERCISES)} correct.")
+
+
+def test_two_mistakes_at_once_are_named_one_at_a_time():
+    def centred_by_kernel_and_as_long_as_x(x, h):
+        return np.convolve(x, h)[len(h) // 2:][: len(x)]
+
+    verdict = selfcheck.check("convolve_same", centred_by_kernel_and_as_long_as_x)
+    assert verdict.message.startswith("For x = [1, 2, 3], h = [1, -1], the answer should be [1, 1, 1], but your "
+                                      "function returned [1, 1, -3]. Centred one place off")
+    assert "Other cases fail another way: mend this one first" in verdict.message

@@ -219,6 +219,7 @@ def shown(value):
 
 
 def shown_numbers(value):
+    """shown() for numbers and tuples of them; TypeError for anything else."""
     if isinstance(value, tuple):
         return "(" + ", ".join(shown(part) for part in value) + ")"
     if isinstance(value, list) and value and all(isinstance(part, tuple) for part in value):
@@ -262,6 +263,7 @@ def as_numbers(got):
 
 
 def not_numbers(got):
+    """What is wrong with an answer that is not an array of numbers."""
     if got is None:
         return "your function returned None: is a return statement missing?"
     return f"your function returned {shown(got)} ({type(got).__name__}), which is not an array of numbers"
@@ -401,10 +403,12 @@ def random_values(rng, shape, integers):
 
 
 def full_by_numpy(x, h):
+    """np.convolve(x, h) in float64: the 'full' convolution, shape (N + M - 1,)."""
     return np.convolve(np.asarray(x, dtype=float), np.asarray(h, dtype=float))
 
 
 def one_d_cases(name):
+    """The cases of the two 1-D exercises: [((x, h), {})], kernels not symmetric, some longer than x."""
     rng = rng_for(name)
     cases = [
         ((np.array([2]), np.array([3])), {}),
@@ -423,6 +427,7 @@ def one_d_cases(name):
 
 
 def centred(full, N, M, shift=0):
+    """The max(N, M) values of `full` that NumPy's 'same' keeps, moved by `shift`; None past the ends."""
     start = (min(N, M) - 1) // 2 + shift
     if start < 0 or start + max(N, M) > len(full):
         return None
@@ -430,14 +435,17 @@ def centred(full, N, M, shift=0):
 
 
 def same_one_off(x, h, shift):
+    """'same' centred `shift` places away from NumPy's rule."""
     return centred(full_by_numpy(x, h), len(x), len(h), shift)
 
 
 def correlate_same(x, h, shift=0):
+    """The 'same' cross-correlation (h not flipped), centred `shift` places from NumPy's rule."""
     return centred(full_by_numpy(x, np.asarray(h)[::-1]), len(x), len(h), shift)
 
 
 def image_cases(name):
+    """The cases of correlate2d_valid: [((image, kernel), {})], kernels not symmetric, none larger than the image."""
     rng = rng_for(name)
     cases = [
         ((np.array([[5]]), np.array([[2]])), {}),
@@ -456,6 +464,7 @@ def image_cases(name):
 
 
 def correlate_by_numpy(image, kernel):
+    """'valid' cross-correlation of image (H, W) with kernel (k_h, k_w) in float64; None when the kernel is larger."""
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
     if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
         return None
@@ -464,6 +473,7 @@ def correlate_by_numpy(image, kernel):
 
 
 def size_cases():
+    """The cases of output_size: [((n, k), {stride, padding, dilation})], each with at least one output."""
     rng = rng_for("output_size")
     cases = [
         ((10, 3), {"stride": 1, "padding": 0, "dilation": 1}),
@@ -485,10 +495,12 @@ def size_cases():
 
 
 def pads(padding):
+    """An int p or a pair as (before, after)."""
     return (padding, padding) if np.ndim(padding) == 0 else tuple(padding)
 
 
 def same_cases():
+    """The cases of same_padding: [((n, k), {stride, dilation})]."""
     rng = rng_for("same_padding")
     cases = [((10, 3), {"stride": 1, "dilation": 1}), ((10, 4), {"stride": 1, "dilation": 1}),
              ((10, 3), {"stride": 2, "dilation": 1}), ((10, 3), {"stride": 1, "dilation": 2}),
@@ -501,16 +513,19 @@ def same_cases():
 
 
 def same_total(n, k, stride, dilation, outputs=None, clamp=True):
+    """The zeros SAME needs in all along one axis, for `outputs` outputs (by default ceil(n / stride))."""
     outputs = -(-n // stride) if outputs is None else outputs
     total = (outputs - 1) * stride + dilation * (k - 1) + 1 - n
     return max(total, 0) if clamp else total
 
 
 def split(total):
+    """A total of zeros split as TensorFlow does: (before, after), an odd one after."""
     return total // 2, total - total // 2
 
 
 def relu_cases():
+    """The cases of relu_with_bias: [((feature_map, bias), {})], biases of both signs."""
     rng = rng_for("relu_with_bias")
     cases = [
         ((np.array([-60.0, 0.0, 30.0]), -50), {}),
@@ -526,6 +541,7 @@ def relu_cases():
 
 
 def pool_cases():
+    """The cases of max_pool2d: [((x,), {size})], with negative windows and incomplete ones."""
     rng = rng_for("max_pool2d")
     cases = [
         ((np.array([[1, 5], [3, 2]]),), {"size": 2}),
@@ -544,6 +560,9 @@ def pool_cases():
 
 
 def pooled(x, size, reduce, stride=None, keep_partial=False):
+    """`reduce` of each size x size window of x (H, W), windows `stride` apart; the incomplete ones kept when
+    keep_partial.
+    """
     x = np.asarray(x, dtype=float)
     stride = stride or size
     if keep_partial:
@@ -555,6 +574,7 @@ def pooled(x, size, reduce, stride=None, keep_partial=False):
 
 
 def param_cases():
+    """The cases of conv_param_count: [((k_h, k_w, c_in, c_out), {bias})]."""
     rng = rng_for("conv_param_count")
     cases = [((3, 3, 1, 1), {"bias": True}), ((3, 3, 3, 64), {"bias": True}), ((5, 5, 32, 64), {"bias": True}),
              ((1, 1, 64, 32), {"bias": True}), ((3, 3, 3, 64), {"bias": False}), ((3, 5, 2, 4), {"bias": True}),
@@ -566,6 +586,7 @@ def param_cases():
 
 
 def field_cases():
+    """The cases of receptive_field: [(([(k, s), ...],), {})]."""
     rng = rng_for("receptive_field")
     cases = [([(3, 1)],), ([(3, 1), (3, 1)],), ([(2, 2)],), ([(2, 2), (3, 1)],),
              ([(3, 1), (2, 2), (3, 1), (2, 2)],), ([(7, 2), (3, 2)],), ([(5, 1), (3, 3), (3, 1)],)]
@@ -578,10 +599,12 @@ def field_cases():
 
 
 def field_without_jump(layers):
+    """The receptive field with every layer adding k - 1, as if no stride came before it."""
     return 1 + sum(k - 1 for k, _ in layers)
 
 
 def field_jump_too_early(layers):
+    """The receptive field with each layer's own stride counted in its own growth."""
     field, jump = 1, 1
     for k, stride in layers:
         jump *= stride
@@ -590,6 +613,7 @@ def field_jump_too_early(layers):
 
 
 def im2col_cases():
+    """The cases of im2col: [((image, kernel_shape), {stride})]."""
     rng = rng_for("im2col")
     cases = [
         ((np.arange(6).reshape(2, 3), (2, 2)), {"stride": 1}),
@@ -612,6 +636,7 @@ def window_count(image_shape, kernel_shape, stride):
 
 
 def im2col_column_order(image, kernel_shape, stride=1):
+    """im2col with the windows taken column by column instead of in reading order."""
     k_h, k_w = kernel_shape
     image = np.asarray(image)
     out_h, out_w = (image.shape[0] - k_h) // stride + 1, (image.shape[1] - k_w) // stride + 1
@@ -620,11 +645,13 @@ def im2col_column_order(image, kernel_shape, stride=1):
 
 
 def im2col_windows_by_column(image, kernel_shape, stride=1):
+    """im2col with each window raveled column by column."""
     k_h, k_w = kernel_shape
     return im2col(image, kernel_shape, stride).reshape(-1, k_h, k_w).transpose(0, 2, 1).reshape(-1, k_h * k_w)
 
 
 def backward_cases():
+    """The cases of conv2d_backward: [((x, w, grad_y), {})]."""
     rng = rng_for("conv2d_backward")
     cases = [
         ((np.array([[1, 2, 3]]), np.array([[1, 10]]), np.array([[1, 1]])), {}),
@@ -641,6 +668,7 @@ def backward_cases():
 
 
 def backward_rule(x, w, grad_y):
+    """The shape rule of grad_x and of grad_w, for the verdict."""
     return {"grad_x": "the shape of x, (H, W): a 'full' correlation of grad_y with w turned 180 degrees",
             "grad_w": "the shape of w, (k_h, k_w): a 'valid' correlation of x with grad_y"}
 
@@ -659,6 +687,7 @@ def grad_x_part(wrong):
 
 
 def grad_w_part(wrong):
+    """A detector on grad_w alone: the learner's grad_w is wrong(x, w, grad_y)."""
     def detect(exercise, args, kwargs, got):
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             return False
@@ -669,10 +698,12 @@ def grad_w_part(wrong):
 
 
 def grad_x_unflipped(x, w, grad_y):
+    """grad_x computed with w not turned: the 'full' cross-correlation of grad_y with w, shape (H, W)."""
     return conv2d_backward(x, np.asarray(w)[::-1, ::-1], grad_y)[0]
 
 
 def grad_x_shape_valid(exercise, args, kwargs, got):
+    """A detector: grad_x has the shape of a 'valid' correlation of grad_y with w."""
     x, w, grad_y = args
     if not isinstance(got, (tuple, list)) or len(got) != 2 or as_numbers(got[0]) is None:
         return False
@@ -681,6 +712,7 @@ def grad_x_shape_valid(exercise, args, kwargs, got):
 
 
 def swapped_gradients(exercise, args, kwargs, got):
+    """A detector: the pair came back as (grad_w, grad_x)."""
     x, w, _ = args
     if not isinstance(got, (tuple, list)) or len(got) != 2 or x.shape == w.shape:
         return False
@@ -688,6 +720,7 @@ def swapped_gradients(exercise, args, kwargs, got):
 
 
 def transposed_cases():
+    """The cases of transposed_output_size: [((n, k), {stride})]."""
     rng = rng_for("transposed_output_size")
     cases = [((1, 2), {"stride": 1}), ((3, 3), {"stride": 1}), ((3, 3), {"stride": 2}), ((4, 2), {"stride": 2}),
              ((5, 4), {"stride": 3}), ((7, 1), {"stride": 2}), ((2, 5), {"stride": 4})]
@@ -978,6 +1011,7 @@ BY_NAME = {exercise.name: exercise for exercise in EXERCISE_LIST}
 
 
 def exercise_named(name):
+    """The Exercise called `name`; ValueError listing the names for any other."""
     if name not in BY_NAME:
         raise ValueError(f"no exercise {name!r}: the exercises are {', '.join(EXERCISES)}")
     return BY_NAME[name]
@@ -1113,6 +1147,7 @@ def recognise(exercise, failures):
 
 
 def check_edge_kernel(exercise, function):
+    """check() for edge_kernel, which is judged by what its convolution does."""
     try:
         kernel = function()
     except NotImplementedError:
@@ -1130,12 +1165,14 @@ def check_edge_kernel(exercise, function):
 
 
 def attempt_message(name):
+    """The message of a stub still raising NotImplementedError."""
     return (f"The function still raises NotImplementedError: write its body in exercises/{name}.py (or in the "
             f"notebook's cell), then check again. For a hint: python exercises/{name}.py --hint, or "
             f"print(selfcheck.hint({name!r})) in Python.")
 
 
 def correct_message(exercise, worst):
+    """The message of a correct answer: how many cases, and the tolerance or the relative error."""
     count = len(exercise.cases)
     if exercise.kind == "gradients":
         return (f"Relative error {small_text(worst)} (the largest of {count} cases, grad_x and grad_w): correct; "

@@ -7,6 +7,7 @@ import inspect
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -397,54 +398,72 @@ def test_a_notebook_cell_with_the_stub_runs_and_is_checked(name):
     assert selfcheck.check(name, namespace[name]).status == "correct"
 
 
+def solved_copy(name, folder):
+    """exercises/NAME.py with the reference solution pasted in place of the stub, in folder/exercises/,
+    with selfcheck.py beside it as in the repository."""
+    (folder / "exercises").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "selfcheck.py", folder)
+    head, main = (ROOT / "exercises" / f"{name}.py").read_text(encoding="utf-8").split('\nif __name__ == "__main__":')
+    head = head[: head.index(f"def {name}(")] + inspect.getsource(selfcheck.solution(name))
+    path = folder / "exercises" / f"{name}.py"
+    path.write_text(head + '\n\nif __name__ == "__main__":' + main, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def script_runs(tmp_path_factory):
+    """Every command-line run these tests look at, started together to save time:
+    {key: finished process}. Each runs from a folder that is not the repository's."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    solved = tmp_path_factory.mktemp("solved")
+    broken = tmp_path_factory.mktemp("broken")
+    (broken / "exercises").mkdir()
+    shutil.copy(ROOT / "selfcheck.py", broken)
+    text = (ROOT / "exercises" / "receptive_field.py").read_text(encoding="utf-8")
+    (broken / "exercises" / "receptive_field.py").write_text(
+        text.replace("    raise NotImplementedError", "    return layers[0][0] / 0"), encoding="utf-8")
+    output_size = ROOT / "exercises" / "output_size.py"
+    runs = {("overview",): (ROOT / "selfcheck.py",), ("hint", 1): (output_size, "--hint"),
+            ("hint", 2): (output_size, "--hint", "2"), ("solution",): (output_size, "--solution"),
+            ("broken",): (broken / "exercises" / "receptive_field.py",)}
+    for name in selfcheck.EXERCISES:
+        runs["stub", name] = (ROOT / "exercises" / f"{name}.py",)
+        runs["solved", name] = (solved_copy(name, solved),)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = {key: pool.submit(run_exercise, *command, cwd=elsewhere) for key, command in runs.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+
 @pytest.mark.parametrize("name", selfcheck.EXERCISES)
-def test_running_an_exercise_checks_it_from_any_folder(name, tmp_path):
+def test_running_an_exercise_checks_it_from_any_folder(name, script_runs):
     """The stub exits 1; a copy with the reference solution pasted in exits 0."""
-    stub = ROOT / "exercises" / f"{name}.py"
-    process = run_exercise(stub, cwd=tmp_path)
+    process = script_runs["stub", name]
     assert process.returncode == 1
     assert process.stdout.startswith(f"{name}: not attempted.")
     assert process.stderr == ""
-
-    (tmp_path / "exercises").mkdir()
-    shutil.copy(ROOT / "selfcheck.py", tmp_path)
-    text = stub.read_text(encoding="utf-8")
-    head, main = text.split('\nif __name__ == "__main__":')
-    head = head[: head.index(f"def {name}(")] + inspect.getsource(selfcheck.solution(name))
-    solved = tmp_path / "exercises" / f"{name}.py"
-    solved.write_text(head + '\n\nif __name__ == "__main__":' + main, encoding="utf-8")
-    process = run_exercise(solved, cwd=ROOT.parent)
+    process = script_runs["solved", name]
     assert process.returncode == 0, process.stdout + process.stderr
     assert process.stdout.startswith(f"{name}: correct.")
 
 
-def test_hint_and_solution_on_the_command_line(tmp_path):
-    path = ROOT / "exercises" / "output_size.py"
-    first = run_exercise(path, "--hint", cwd=tmp_path)
-    second = run_exercise(path, "--hint", "2", cwd=tmp_path)
-    assert (first.returncode, second.returncode) == (0, 0)
+def test_hint_and_solution_on_the_command_line(script_runs):
+    first, second, solution = script_runs["hint", 1], script_runs["hint", 2], script_runs["solution",]
+    assert (first.returncode, second.returncode, solution.returncode) == (0, 0, 0)
     assert first.stdout.startswith("Hint 1 of 2 (--hint 2 for the next): ")
     assert second.stdout.startswith("Hint 2 of 2: ")
-    solution = run_exercise(path, "--solution", cwd=tmp_path)
-    assert solution.returncode == 0
     assert solution.stdout == inspect.getsource(selfcheck.solution("output_size"))
 
 
-def test_a_learners_exception_in_a_script_gives_no_traceback_of_ours(tmp_path):
-    (tmp_path / "exercises").mkdir()
-    shutil.copy(ROOT / "selfcheck.py", tmp_path)
-    text = (ROOT / "exercises" / "receptive_field.py").read_text(encoding="utf-8")
-    path = tmp_path / "exercises" / "receptive_field.py"
-    path.write_text(text.replace("    raise NotImplementedError", "    return layers[0][0] / 0"), encoding="utf-8")
-    process = run_exercise(path, cwd=tmp_path)
+def test_a_learners_exception_in_a_script_gives_no_traceback_of_ours(script_runs):
+    process = script_runs["broken",]
     assert process.returncode == 1
     assert "your function raised ZeroDivisionError: division by zero (line 18 of receptive_field.py)" in " ".join(
         process.stdout.split())
     assert "Traceback" not in process.stdout + process.stderr
 
 
-def test_the_overview_lists_every_exercise(tmp_path):
-    process = run_exercise(ROOT / "selfcheck.py", cwd=tmp_path)
+def test_the_overview_lists_every_exercise(script_runs):
+    process = script_runs["overview",]
     assert process.returncode == 1
     lines = process.stdout.splitlines()
     assert [line.split()[1] for line in lines[:-1]] == selfcheck.EXERCISES

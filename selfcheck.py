@@ -784,13 +784,13 @@ EXERCISE_LIST = [
         mistakes=[
             ("This is the convolution: the kernel was flipped. Cross-correlation, what TensorFlow's and Keras's "
              "layers compute, lays the kernel on each window as it is: "
-             "out[i, j] = Σ image[i + p, j + q]·kernel[p, q].",
+             "out[i, j] = Σ image[i + u, j + v]·kernel[u, v].",
              gives(lambda image, kernel: correlate_by_numpy(image, kernel[::-1, ::-1]))),
             ("The kernel was flipped along one axis: cross-correlation uses it as it is, not turned at all.",
              lambda *a: gives(lambda i, k: correlate_by_numpy(i, k[::-1]))(*a)
              or gives(lambda i, k: correlate_by_numpy(i, k[:, ::-1]))(*a)),
-            ("The rows and columns of the kernel were swapped: kernel[p, q] multiplies image[i + p, j + q], "
-             "p down and q across.", gives(lambda image, kernel: correlate_by_numpy(image, kernel.T))),
+            ("The rows and columns of the kernel were swapped: kernel[u, v] multiplies image[i + u, j + v], "
+             "u down and v across.", gives(lambda image, kernel: correlate_by_numpy(image, kernel.T))),
             ("The last row or column of windows is missing: a window can start at H - k_h, so the loop is "
              "range(H - k_h + 1).",
              lambda e, a, k, got: as_numbers(got) is not None and as_numbers(got).ndim == 2 and (
@@ -975,7 +975,7 @@ EXERCISE_LIST = [
              "degrees (the 'full' convolution of grad_y with w).", grad_x_part(grad_x_unflipped)),
             ("grad_x was computed as a 'valid' correlation: it must be 'full', so that grad_x has x's shape and "
              "every pixel of x gets the gradient of each output it fed.", grad_x_shape_valid),
-            ("grad_w was computed with a flip: grad_w[p, q] = Σ grad_y[i, j]·x[i + p, j + q], the 'valid' "
+            ("grad_w was computed with a flip: grad_w[u, v] = Σ grad_y[i, j]·x[i + u, j + v], the 'valid' "
              "cross-correlation of x with grad_y, neither of them turned.",
              lambda *a: grad_w_part(lambda x, w, grad_y: conv2d_backward(x, w, grad_y)[1][::-1, ::-1])(*a)
              or grad_w_part(lambda x, w, grad_y: correlate_by_numpy(x, np.asarray(grad_y)[::-1, ::-1]))(*a)),

@@ -13,7 +13,7 @@ def correlate2d_valid(image, kernel):
 
     image: 2-D array (H, W); kernel: 2-D array (k_h, k_w), no larger than the image.
     Returns an array (H - k_h + 1, W - k_w + 1):
-    out[i, j] = Σ_p Σ_q image[i + p, j + q] · kernel[p, q].
+    out[i, j] = Σ_u Σ_v image[i + u, j + v] · kernel[u, v].
 
     >>> correlate2d_valid(np.array([[1, 2, 3]]), np.array([[1, 10]])).tolist()
     [[21, 32]]

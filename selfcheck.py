@@ -1222,7 +1222,7 @@ def main(name, function, argv=None):
     parser.add_argument("--solution", action="store_true", help="print a reference solution")
     args = parser.parse_args(argv)
     if args.hint is not None:
-        print(textwrap.fill(hint(name, args.hint), 96, break_long_words=False))
+        print(textwrap.fill(hint(name, args.hint), 96, break_long_words=False, break_on_hyphens=False))
         return 0
     if args.solution:
         print(inspect.getsource(solution(name)), end="")

@@ -12,7 +12,6 @@ SAME's split, PyTorch's and ONNX's SAME, pooling's rounding and padding modes.
 """
 
 import importlib
-import math
 
 import numpy as np
 import scipy.signal
@@ -910,7 +909,7 @@ def channels_figure(images, filters, bias):
     o_h, o_w = H - k_h + 1, W - k_w + 1
     gap = 3.4
     column = gap + k_w + 1.0 + o_w + 1.2
-    out_left = c_in * column + 1.6
+    out_left = c_in * column + 2.9
     relu_left = out_left + o_w + 2.6
     block = k_h + 1.5
     width, height = relu_left + o_w + 0.3, H + 1.3 + c_out * block
@@ -948,9 +947,7 @@ def channels_figure(images, filters, bias):
             lesson_2d.label(ax, left + k_w + 0.5, top + k_h / 2, "=", fontsize=12)
             lesson_2d.draw_grid(ax, part, "white", left=left + k_w + 1, top=out_top, fontsize=9)
             outline(left + k_w + 1, out_top, o_h, o_w, CHANNEL_EDGES[c])
-            if c < c_in - 1:
-                lesson_2d.label(ax, left + k_w + 1 + o_w + 0.6, top + k_h / 2, "+", fontsize=12)
-        lesson_2d.label(ax, out_left - 0.8, top + k_h / 2, f"+ b{f}\n({bias[f]})\n=", fontsize=9)
+        lesson_2d.label(ax, out_left - 1.6, top + k_h / 2, f"sum of\nthe {c_in}\n+ b{f} ({bias[f]})\n=", fontsize=9)
         lesson_2d.draw_grid(ax, total, "white", left=out_left, top=out_top, fontsize=9)
         lesson_2d.label(ax, out_left + o_w / 2, top - 0.45, "before ReLU", fontsize=8)
         lesson_2d.label(ax, relu_left - 1.3, top + k_h / 2, "ReLU\n\u2192", fontsize=9)

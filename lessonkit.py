@@ -263,7 +263,7 @@ class Figures:
                 append_images=rest,
                 duration=durations,
                 loop=0,
-                optimize=False,
+                optimize=True,
             )
 
         self._pending.append((f"{name}.gif", save, None))

@@ -753,4 +753,4 @@ def test_lesson_runs_as_a_learner_would(run_lesson):
                 gif.seek(index)
                 sizes.add(gif.size)
             assert len(sizes) == 1
-        assert (out / f"{name}.gif").stat().st_size < 700_000
+        assert (out / f"{name}.gif").stat().st_size < 300_000

@@ -516,6 +516,7 @@ def build_notebook(root, script, sections=None, headings_of_all_lessons=None, se
             "playground",
         )
         add("code", "interactive_playground()" + (";" if returns_a_value(playground) else ""), "playground")
+    add("markdown", "Last, as the script does, write every picture into `figures/` and list them:", "figures")
     add("code", (trailing + "\n" if trailing else "") + lesson.write_statement, "figures")
 
     if selfcheck is not None:

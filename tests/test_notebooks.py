@@ -199,9 +199,10 @@ def test_a_notebook_is_the_readme_text_and_the_statements_of_main_section_by_sec
         ("code", "section"),
         ("markdown", "section"),
         ("code", "section"),
+        ("markdown", "figures"),
         ("code", "figures"),
     ]
-    title, setup, first_text, first_code, second_text, second_code, write = (source for _, _, source in cells)
+    title, setup, first_text, first_code, second_text, second_code, _, write = (source for _, _, source in cells)
     assert title.startswith("# A demo lesson\n\nIt adds two numbers.")
     assert "??first" in title and "%psource first" in title
     assert "%matplotlib inline" in setup and 'importlib.import_module("0_demo")' in setup
@@ -293,9 +294,9 @@ def test_playground_and_exercises_follow_the_lesson(tmp_path):
     )
     cells = cells_of(root)
     tags = [tag for _, tag, _ in cells]
-    assert tags[-8:] == ["playground", "playground", "figures", "exercise", "exercise", "exercise", "exercise", "exercise"]
-    assert cells[-8][2].startswith("## Playground\n\nSliders for a and b.")
-    assert cells[-7][2] == "interactive_playground();"
+    assert tags[-9:] == ["playground", "playground", "figures", "figures"] + ["exercise"] * 5
+    assert cells[-9][2].startswith("## Playground\n\nSliders for a and b.")
+    assert cells[-8][2] == "interactive_playground();"
     assert cells[-4][2] == "import selfcheck"
     assert cells[-3][2] == "### Exercise: `add`\n\nWrite add(a, b): the sum of two arrays of one shape."
     stub = cells[-2][2]

@@ -141,12 +141,13 @@ def headings_printed(function, script):
     found = []
     for node in own_nodes(function):
         if isinstance(node, ast.Call) and (call_name(node) or "").split(".")[-1] in HEADING_FUNCTIONS:
-            if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+            argument = node.args[0] if len(node.args) == 1 else None
+            if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
                 raise NotebookError(
                     f"{script}: {function.name}() calls heading() with something other than one string "
                     f"literal (line {node.lineno}); write the README heading out"
                 )
-            found.append(node.args[0].value)
+            found.append(argument.value)
     return found
 
 
@@ -192,7 +193,7 @@ class Lesson:
         self.learner_options = set()
         self.figures_statement = None
         self.write_statement = None
-        self.steps = []  # (statement source, [headings]) in main() order, set-up and write excluded
+        self.steps = []  # (source, [(heading, function)], node) of main()'s statements, set-up and write excluded
         self._read_main()
 
     def segment(self, node, start_line):
@@ -242,8 +243,7 @@ class Lesson:
             elif isinstance(node, ast.Return):
                 if node is not body[-1] or value is None:
                     raise NotebookError(f"{self.script}: main() must end with `return figures.write()`")
-                self.write_statement = ast.get_source_segment(self.source, value)
-                last_call = value
+                self.write_statement = ast.get_source_segment(self.source, value) + ";"  # no Out[] value
             else:
                 self.steps.append((self.segment(node, start), self._statement_headings(node), node))
         if self.figures_statement is None or self.write_statement is None:
@@ -251,7 +251,6 @@ class Lesson:
                 f"{self.script}: main() must make `figures = lessonkit.Figures(args)` and end with "
                 "`return figures.write()`"
             )
-        self.write_statement += ";" if isinstance(last_call, ast.Call) else ""
 
     def _statement_headings(self, node):
         headings = []
@@ -260,8 +259,9 @@ class Lesson:
                 printed = headings_printed(self.functions[sub.func.id], self.script)
                 if len(printed) > 1:
                     raise NotebookError(
-                        f"{self.script}: {sub.func.id}() prints {len(printed)} headings ({', '.join(map(repr, printed))}); "
-                        "each README section needs a function of its own, called from main()"
+                        f"{self.script}: {sub.func.id}() prints {len(printed)} headings "
+                        f"({', '.join(map(repr, printed))}); each README section needs a function of its own, "
+                        "called from main()"
                     )
                 headings += [(heading, sub.func.id) for heading in printed]
         if len(headings) > 1:
@@ -297,11 +297,10 @@ def section_cells(lesson, sections, headings_of_all_lessons):
     for index, section in enumerate(sections):
         by_title.setdefault(section["title"], []).append(index)
     matched = []  # (README index, code, last statement node)
-    pending, pending_nodes = [], []
+    pending = []
     previous = -1
     for code, headings, node in lesson.steps:
         pending.append(code)
-        pending_nodes.append(node)
         if not headings:
             continue
         heading, function = headings[0]
@@ -317,8 +316,8 @@ def section_cells(lesson, sections, headings_of_all_lessons):
                 "puts below it; main() must run the sections in README order"
             )
         previous = candidates[0]
-        matched.append((previous, "\n".join(pending), pending_nodes[-1]))
-        pending, pending_nodes = [], []
+        matched.append((previous, "\n".join(pending), node))
+        pending = []
     if not matched:
         raise NotebookError(f"{lesson.script}: no statement of main() prints a README heading")
     trailing = "\n".join(pending)
@@ -402,7 +401,9 @@ def exercise_cells(root, name):
         return {sub.id for node in nodes for sub in ast.walk(node) if isinstance(sub, ast.Name)}
 
     in_function = names_in([function])
-    in_main_block = names_in(node for node in tree.body if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test))
+    in_main_block = names_in(
+        node for node in tree.body if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
+    )
     imports = []
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -426,19 +427,29 @@ def setup_code(lesson):
         [
             "%matplotlib inline",
             "import importlib",
-            "import pickle",
             "import sys",
             "from argparse import Namespace",
             "from pathlib import Path",
             "",
             "import matplotlib.pyplot as plt",
-            "from IPython.display import display",
+            "",
+            'sys.path.insert(0, str(Path("..").resolve()))  # the lessons are in the folder above notebooks/',
+            f'lesson = importlib.import_module("{lesson.stem}")',
+            "globals().update({name: value for name, value in vars(lesson).items() if not name.startswith(\"_\")})",
+            "",
+            "# What the command line gives the script when it is run with no options:",
+            f"args = Namespace({namespace})",
+            lesson.figures_statement,
             "",
             "",
             "def show_figures(result=None):",
             '    """After each cell, show the figures it drew, each drawn from a copy. The figures',
             "    themselves are first drawn when figures.write() saves them, as in the script (a figure",
             '    drawn twice can come out a pixel different)."""',
+            "    import pickle",
+            "",
+            "    from IPython.display import display",
+            "",
             "    for number in plt.get_fignums():",
             "        figure = plt.figure(number)",
             "        copy = pickle.loads(pickle.dumps(figure))",
@@ -449,13 +460,6 @@ def setup_code(lesson):
             "",
             "plt.ioff()  # so that the inline backend neither draws nor shows them itself",
             'get_ipython().events.register("post_run_cell", show_figures)',
-            'sys.path.insert(0, str(Path("..").resolve()))  # the lessons are in the folder above notebooks/',
-            f'lesson = importlib.import_module("{lesson.stem}")',
-            "globals().update({name: value for name, value in vars(lesson).items() if not name.startswith(\"_\")})",
-            "",
-            "# What the command line gives the script when it is run with no options:",
-            f"args = Namespace({namespace})",
-            lesson.figures_statement,
         ]
     )
 
@@ -584,7 +588,9 @@ def main(argv=None):
     folder = ROOT / "notebooks"
     stale = sorted(set(path.name for path in folder.glob("[0-9]_*.ipynb")) - set(wanted)) if folder.is_dir() else []
     changed = [
-        name for name, text in wanted.items() if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != text
+        name
+        for name, text in wanted.items()
+        if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != text
     ]
     if args.check:
         for name in changed + stale:

@@ -114,7 +114,9 @@ def test_notebook_runs_and_prints_and_draws_what_its_script_does(script, tmp_pat
     shown = {output["output_type"] for cell in tagged(notebook, "setup", "section") for output in cell.outputs}
     assert shown <= {"stream", "display_data"}
     # Every picture written appears inline too.
-    pictures = [output for cell in tagged(notebook, "section") for output in cell.outputs if "image/png" in output.get("data", {})]
+    pictures = [
+        output for cell in tagged(notebook, "section") for output in cell.outputs if "image/png" in output.get("data", {})
+    ]
     assert len(pictures) >= sum(name.endswith(".png") for name in figure_files(expected_figures))
     # The notebook wrote its figures into figures/, byte for byte what the script writes.
     for name in figure_files(expected_figures):
@@ -208,7 +210,7 @@ def test_a_notebook_is_the_readme_text_and_the_statements_of_main_section_by_sec
     assert "%matplotlib inline" in setup and 'importlib.import_module("0_demo")' in setup
     assert "parse_args" not in setup
     assert 'args = Namespace(image=Path("x.png"), kernel=None, out=lessonkit.FIGURES_DIR, show=False)' in setup
-    assert setup.endswith("figures = lessonkit.Figures(args)")
+    assert "\nfigures = lessonkit.Figures(args)\n" in setup
     assert first_text.startswith("## First\n")
     assert "![a picture](../figures/a.png)" in first_text
     assert "[the licence](../LICENSE)" in first_text
@@ -228,13 +230,15 @@ def test_generating_twice_gives_the_same_bytes(tmp_path):
 
 def test_a_readme_section_with_no_statement_in_main_is_an_error(tmp_path):
     readme = DEMO_README.replace("### Second", "### Third\n\nNo code.\n\n### Second")
-    with pytest.raises(make_notebooks.NotebookError, match=r"### Third \(README.md line 12\) has no statement in main\(\)"):
+    wanted = r"### Third \(README.md line 12\) has no statement in main\(\)"
+    with pytest.raises(make_notebooks.NotebookError, match=wanted):
         make_notebooks.render_all(demo(tmp_path, readme=readme))
 
 
 def test_a_heading_printed_with_no_readme_section_is_an_error(tmp_path):
     lesson = DEMO_LESSON.replace('heading("Second")', 'heading("Second part")')
-    with pytest.raises(make_notebooks.NotebookError, match=r"second\(\) prints the heading 'Second part', but README.md has no"):
+    wanted = r"second\(\) prints the heading 'Second part', but README.md has no"
+    with pytest.raises(make_notebooks.NotebookError, match=wanted):
         make_notebooks.render_all(demo(tmp_path, lesson=lesson))
 
 
@@ -249,7 +253,8 @@ def test_make_notebooks_writes_checks_and_refuses_with_one_error_line(tmp_path, 
     monkeypatch.setattr(make_notebooks, "ROOT", root)
     assert make_notebooks.main(["--check"]) == 1  # no notebooks yet
     assert make_notebooks.main([]) == 0
-    assert (root / "notebooks" / "0_demo.ipynb").read_text(encoding="utf-8") == make_notebooks.render_all(root)["0_demo.ipynb"]
+    written = (root / "notebooks" / "0_demo.ipynb").read_text(encoding="utf-8")
+    assert written == make_notebooks.render_all(root)["0_demo.ipynb"]
     assert make_notebooks.main(["--check"]) == 0
     (root / "notebooks" / "9_gone.ipynb").write_text("{}", encoding="utf-8")
     assert make_notebooks.main(["--check"]) == 1

@@ -41,8 +41,11 @@ def test_committed_notebook_is_what_the_generator_makes_now(script, generated):
 
 
 @pytest.mark.parametrize("script", LESSONS)
-def test_committed_notebook_has_no_outputs_and_stable_ids(script):
-    notebook = json.loads((ROOT / "notebooks" / script.replace(".py", ".ipynb")).read_text(encoding="utf-8"))
+def test_committed_notebook_is_valid_has_no_outputs_and_no_path_of_this_machine(script):
+    text = (ROOT / "notebooks" / script.replace(".py", ".ipynb")).read_text(encoding="utf-8")
+    nbformat.validate(nbformat.reads(text, as_version=4))
+    assert str(ROOT) not in text
+    notebook = json.loads(text)
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
     assert code and all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
     ids = [cell["id"] for cell in notebook["cells"]]

@@ -99,6 +99,22 @@ def markdown_for_notebook(text):
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
+def docstring_markdown(text):
+    """A docstring as Markdown: its doctest examples (from a >>> line up to the next blank
+    line) become an indented code block, where Markdown would read the > signs as quotes."""
+    out = []
+    in_example = False
+    for line in text.splitlines():
+        if line.startswith(">>>") and not in_example:
+            in_example = True
+            if out and out[-1].strip():
+                out.append("")
+        elif not line.strip():
+            in_example = False
+        out.append("    " + line if in_example else line)
+    return "\n".join(out)
+
+
 # A lesson script --------------------------------------------------------------------------
 
 
@@ -413,7 +429,7 @@ def exercise_cells(root, name):
     lines = source.splitlines()
     first = min([function.lineno] + [decorator.lineno for decorator in function.decorator_list])
     stub = "\n".join(lines[first - 1 : function.end_lineno])
-    task = ast.get_docstring(tree) or (ast.get_docstring(function) or "").split("\n\n")[0]
+    task = docstring_markdown(ast.get_docstring(tree) or (ast.get_docstring(function) or "").split("\n\n")[0])
     code = "\n".join(imports) + ("\n\n\n" if imports else "") + stub
     return task, code
 
@@ -467,7 +483,7 @@ def setup_code(lesson):
 def title_markdown(lesson, example):
     parts = [f"# {lesson.title}"]
     if lesson.description:
-        parts.append(lesson.description)
+        parts.append(docstring_markdown(lesson.description))
     parts.append(
         f"This notebook runs the lesson `{lesson.script}` one README section at a time: each section's "
         "text, then the code that runs it, which prints what the script prints and draws its pictures "

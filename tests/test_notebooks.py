@@ -282,7 +282,11 @@ def test_playground_and_exercises_follow_the_lesson(tmp_path):
     (root / "exercises" / "add.py").write_text(
         textwrap.dedent(
             '''\
-            """Write add(a, b): the sum of two arrays of one shape."""
+            """Write add(a, b): the sum of two arrays of one shape.
+
+            >>> add(1, 2)
+            3
+            """
 
             import sys
 
@@ -306,7 +310,9 @@ def test_playground_and_exercises_follow_the_lesson(tmp_path):
     assert cells[-9][2].startswith("## Playground\n\nSliders for a and b.")
     assert cells[-8][2] == "interactive_playground();"
     assert cells[-4][2] == "import selfcheck"
-    assert cells[-3][2] == "### Exercise: `add`\n\nWrite add(a, b): the sum of two arrays of one shape."
+    assert cells[-3][2] == (
+        "### Exercise: `add`\n\nWrite add(a, b): the sum of two arrays of one shape.\n\n    >>> add(1, 2)\n    3"
+    )
     stub = cells[-2][2]
     assert stub.startswith("import numpy as np\n\n\ndef add(a, b):") and stub.endswith("raise NotImplementedError")
     assert "sys" not in stub and "__main__" not in stub

@@ -543,7 +543,7 @@ def build_notebook(root, script, sections=None, headings_of_all_lessons=None, se
         missing = [name for name in selfcheck.EXERCISES if name not in selfcheck.LESSON]
         if missing:
             raise NotebookError(f"selfcheck.LESSON does not say which lesson {', '.join(missing)} belong(s) to")
-        names = [name for name in selfcheck.EXERCISES if selfcheck.LESSON[name] == lesson.stem]
+        names = [name for name in selfcheck.EXERCISES if Path(selfcheck.LESSON[name]).stem == lesson.stem]
         if names:
             add(
                 "markdown",
@@ -583,6 +583,11 @@ def render_all(root=ROOT):
     for script in scripts:
         every_heading |= set(Lesson(root / script).headings())
     selfcheck = load_selfcheck(root)
+    if selfcheck is not None:
+        stems = {Path(script).stem for script in scripts}
+        orphans = [name for name in selfcheck.EXERCISES if Path(selfcheck.LESSON.get(name, "")).stem not in stems]
+        if orphans:
+            raise NotebookError(f"selfcheck.LESSON names no lesson script for the exercise(s) {', '.join(orphans)}")
     return {
         Path(script).with_suffix(".ipynb").name: nbformat.writes(
             build_notebook(root, script, sections, every_heading, selfcheck)

@@ -278,6 +278,7 @@ def test_playground_and_exercises_follow_the_lesson(tmp_path):
     (root / "selfcheck.py").write_text(
         'EXERCISES = ["add", "other"]\nLESSON = {"add": "0_demo", "other": "1_other"}\n', encoding="utf-8"
     )
+    (root / "1_other.py").write_text(DEMO_LESSON.replace('"First"', '"Elsewhere"').replace("    second()\n", ""))
     (root / "exercises").mkdir()
     (root / "exercises" / "add.py").write_text(
         textwrap.dedent(
@@ -304,6 +305,7 @@ def test_playground_and_exercises_follow_the_lesson(tmp_path):
         ),
         encoding="utf-8",
     )
+    (root / "exercises" / "other.py").write_text('def other():\n    """Another task."""\n', encoding="utf-8")
     cells = cells_of(root)
     tags = [tag for _, tag, _ in cells]
     assert tags[-9:] == ["playground", "playground", "figures", "figures"] + ["exercise"] * 5
@@ -317,3 +319,7 @@ def test_playground_and_exercises_follow_the_lesson(tmp_path):
     assert stub.startswith("import numpy as np\n\n\ndef add(a, b):") and stub.endswith("raise NotImplementedError")
     assert "sys" not in stub and "__main__" not in stub
     assert cells[-1][2] == 'print(selfcheck.check("add", add))'
+
+    (root / "1_other.py").unlink()
+    with pytest.raises(make_notebooks.NotebookError, match="no lesson script for the exercise.s. other"):
+        make_notebooks.render_all(root)

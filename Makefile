@@ -1,12 +1,14 @@
 # `make lesson` runs the whole series; `make test` runs the tests.
 # Both create the virtual environment .venv/ on first use.
+# `make notebooks` regenerates notebooks/ from the lessons and README.md;
+# `make jupyter` installs JupyterLab into .venv/ and opens the notebooks in it.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 LESSONS := 0_1D.py 1_2D.py 2_TensorFlow.py 3_image.py 4_digit.py 5_cnn.py 6_layer.py
 
-.PHONY: lesson test bench bench-quick bench-lessons clean
+.PHONY: lesson test notebooks jupyter bench bench-quick bench-lessons clean
 
 lesson: $(VENV)/.lesson-installed
 	@for script in $(LESSONS); do \
@@ -16,6 +18,13 @@ lesson: $(VENV)/.lesson-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
+
+notebooks: $(VENV)/.test-installed
+	$(BIN)/python make_notebooks.py
+
+# The server's root is the repository, so that the notebooks' pictures (../figures/) show.
+jupyter: $(VENV)/.notebook-installed
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/0_1D.ipynb
 
 bench: $(VENV)/.lesson-installed
 	$(BIN)/python benchmarks/bench_convolution.py
@@ -35,6 +44,10 @@ $(VENV)/.lesson-installed: requirements.txt | $(BIN)/python
 
 $(VENV)/.test-installed: requirements.txt requirements-test.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@ $(VENV)/.lesson-installed
+
+$(VENV)/.notebook-installed: requirements.txt requirements-notebook.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-notebook.txt
 	touch $@ $(VENV)/.lesson-installed
 
 clean:

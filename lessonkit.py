@@ -17,6 +17,7 @@ uses it like this::
 import argparse
 import contextlib
 import functools
+import io
 import os
 import re
 import sys
@@ -241,10 +242,14 @@ class Figures:
         self._pending = []
 
     def add(self, name, figure, dpi=100):
-        """Queue a matplotlib figure, to be saved as ``DIR/name.png``."""
+        """Queue a matplotlib figure, to be saved as ``DIR/name.png``. It is drawn into PNG
+        bytes at once, so that the file is the same whatever draws the figure later (a
+        notebook showing it inline, say: a figure drawn twice can come out a pixel different)."""
+        png = io.BytesIO()
+        figure.savefig(png, format="png", dpi=dpi, metadata={"Software": None})
 
         def save(path):
-            figure.savefig(path, format="png", dpi=dpi, metadata={"Software": None})
+            path.write_bytes(png.getvalue())
 
         self._pending.append((f"{name}.png", save, figure))
 

@@ -18,6 +18,7 @@ on arrays small enough to print, and checks every step against TensorFlow:
 
 import importlib
 import sys
+import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -194,6 +195,75 @@ def conv2d_im2col(images, filters, stride=1):
     return (patches @ filters.reshape(k_h * k_w * channels, count)).reshape(len(images), out_h, out_w, count)
 
 
+def col2im(columns, image_shape, kernel_shape, stride=1):
+    """The way back from im2col: add each row of `columns`, shape (out_h * out_w,
+    k_h * k_w * C_in), into the window it belongs to in an image of image_shape =
+    (H, W, C_in); where windows overlap, their values add up. Shape (H, W, C_in).
+    It is im2col transposed: a pixel copied into r rows of the patch matrix gets the sum
+    of those r values.
+
+    >>> col2im(np.ones((2, 4)), (2, 3, 1), (2, 2))[..., 0]
+    array([[1., 2., 1.],
+           [1., 2., 1.]])
+    """
+    H, W, C_in = as_size(image_shape, "image_shape", 3)
+    k_h, k_w = as_size(kernel_shape, "kernel_shape")
+    stride = as_stride(stride)
+    out_h, out_w = valid_size((H, W), (k_h, k_w), stride, ("image_shape", "kernel_shape"))
+    columns = as_array(columns, 2, "columns")
+    if columns.shape != (out_h * out_w, k_h * k_w * C_in):
+        raise ValueError(f"columns must have shape {(out_h * out_w, k_h * k_w * C_in)}, got {columns.shape}")
+    windows = columns.reshape(out_h, out_w, k_h, k_w, C_in)
+    image = np.zeros((H, W, C_in), dtype=columns.dtype)
+    for u in range(k_h):
+        for v in range(k_w):
+            image[u : u + stride * (out_h - 1) + 1 : stride, v : v + stride * (out_w - 1) + 1 : stride] += windows[:, :, u, v]
+    return image
+
+
+def matmul_in_calls(patches, matrix, calls, taps=1):
+    """patches @ matrix, shapes (P, taps · C_in) and (taps · C_in, C_out), computed with
+    the same multiply-adds in as many calls of `@` as `calls` says:
+
+    "one"                 one call
+    "per filter"          one matrix-vector product per column of matrix: C_out calls
+    "per pixel"           one vector-matrix product per row of patches: P calls
+    "per channel, filter" for each input channel and filter, its (P, taps) block of
+                          patches times its `taps` weights, summed over the channels:
+                          C_in · C_out calls, as a loop of 2-D correlations makes them
+
+    Returns (P, C_out).
+
+    >>> patches, matrix = np.arange(8.0).reshape(2, 4), np.ones((4, 3))
+    >>> bool(np.array_equal(matmul_in_calls(patches, matrix, "per channel, filter", 2), patches @ matrix))
+    True
+    """
+    if calls == "one":
+        return patches @ matrix
+    if calls == "per filter":
+        return np.stack([patches @ column for column in matrix.T], axis=1)
+    if calls == "per pixel":
+        return np.stack([row @ matrix for row in patches])
+    if calls == "per channel, filter":
+        out = np.zeros((len(patches), matrix.shape[1]), np.result_type(patches, matrix))
+        for c in range(0, matrix.shape[0], taps):
+            for f in range(matrix.shape[1]):
+                out[:, f] += patches[:, c : c + taps] @ matrix[c : c + taps, f]
+        return out
+    raise ValueError(f"calls must be one of 'one', 'per filter', 'per pixel', 'per channel, filter', got {calls!r}")
+
+
+def best_seconds(function, repeats=5):
+    """The shortest of `repeats` wall-clock times of function(), in seconds: the run
+    least disturbed by whatever else the machine was doing."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
 def conv2d_backward(x, w, grad_y):
     """The gradients of y = 'valid' cross-correlation of x with w, at stride 1 (for a
     stride, see conv2d_backward_strided), given grad_y = dL/dy:
@@ -253,6 +323,102 @@ def conv2d_backward_strided(x, w, grad_y, stride):
     return conv2d_backward(x, w, dilate(grad_y, stride, valid_size(x.shape, w.shape, 1)))
 
 
+def conv2d_layer_backward(x, w, grad_y, stride=1):
+    """The whole backward pass of a 'valid' convolution layer y = x ⋆ w + b at `stride`,
+    for a batch with channels, in im2col form: with patches = im2col of every image,
+    stacked, shape (N · out_h · out_w, k_h · k_w · C_in), and grad_Y = grad_y as rows,
+    shape (N · out_h · out_w, C_out),
+
+        grad_w = patchesᵀ · grad_Y              (reshaped to w's shape)
+        grad_x = col2im(grad_Y · Wᵀ)            (W: w reshaped to (k_h · k_w · C_in, C_out))
+        grad_b = the sum of grad_y over the batch and every position
+
+    x: (N, H, W, C_in); w: (k_h, k_w, C_in, C_out); grad_y = dL/dy: (N, out_h, out_w, C_out).
+    Returns (grad_x, grad_w, grad_b) of shapes (N, H, W, C_in), (k_h, k_w, C_in, C_out), (C_out,).
+
+    >>> grad_x, grad_w, grad_b = conv2d_layer_backward(np.ones((1, 2, 3, 1)), np.ones((2, 2, 1, 1)), np.ones((1, 1, 2, 1)))
+    >>> grad_x[0, :, :, 0], grad_w[:, :, 0, 0], grad_b
+    (array([[1., 2., 1.],
+           [1., 2., 1.]]), array([[2., 2.],
+           [2., 2.]]), array([2.]))
+    """
+    x = as_array(x, 4, "x")
+    w = as_array(w, 4, "w")
+    grad_y = as_array(grad_y, 4, "grad_y")
+    stride = as_stride(stride)
+    count, H, W, channels = x.shape
+    k_h, k_w, w_channels, filters = w.shape
+    if w_channels != channels:
+        raise ValueError(f"w has {w_channels} input channels but x has {channels} channels")
+    out_h, out_w = valid_size((H, W), (k_h, k_w), stride, ("x", "w"))
+    if grad_y.shape != (count, out_h, out_w, filters):
+        raise ValueError(f"grad_y must have the shape of y, {(count, out_h, out_w, filters)}, got {grad_y.shape}")
+    patches = np.concatenate([im2col(image, (k_h, k_w), stride) for image in x])
+    grad_rows = grad_y.reshape(-1, filters)
+    grad_w = (patches.T @ grad_rows).reshape(w.shape)
+    grad_patches = (grad_rows @ w.reshape(-1, filters).T).reshape(count, out_h * out_w, -1)
+    grad_x = np.stack([col2im(rows, (H, W, channels), (k_h, k_w), stride) for rows in grad_patches])
+    return grad_x, grad_w, grad_rows.sum(axis=0)
+
+
+def conv2d_layer_backward_by_channels(x, w, grad_y, stride=1):
+    """conv2d_layer_backward from the 2-D formulas, one image, input channel and filter
+    at a time: output channel o of image n reads input channel c through w[:, :, c, o]
+    alone, so that pair contributes conv2d_backward_strided(x[n, :, :, c], w[:, :, c, o],
+    grad_y[n, :, :, o]). grad_x[n, :, :, c] adds those over the output channels o, and
+    grad_w[:, :, c, o] over the images n. Shapes as conv2d_layer_backward's.
+
+    >>> conv2d_layer_backward_by_channels(np.ones((1, 2, 3, 1)), np.ones((2, 2, 1, 1)), np.ones((1, 1, 2, 1)))[2]
+    array([2.])
+    """
+    x = as_array(x, 4, "x")
+    w = as_array(w, 4, "w")
+    grad_y = as_array(grad_y, 4, "grad_y")
+    dtype = np.result_type(x, w, grad_y)
+    grad_x, grad_w = np.zeros(x.shape, dtype), np.zeros(w.shape, dtype)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[3]):
+            for o in range(w.shape[3]):
+                pair_x, pair_w = conv2d_backward_strided(x[n, :, :, c], w[:, :, c, o], grad_y[n, :, :, o], stride)
+                grad_x[n, :, :, c] += pair_x
+                grad_w[:, :, c, o] += pair_w
+    return grad_x, grad_w, grad_y.sum(axis=(0, 1, 2))
+
+
+def max_pool2d_backward(maps, grad_out, size=2):
+    """The gradient of max pooling (4_digit.max_pool2d: size x size blocks, stride
+    `size`, leftover rows and columns dropped) with respect to its input. Each block's
+    output is its largest value, so the block's gradient grad_out[i, j, c] goes to the
+    cell that holds the maximum (the first in reading order when several do, as in
+    TensorFlow); every other cell, and every dropped row and column, gets 0.
+
+    maps: (H, W, C); grad_out: (H // size, W // size, C). Returns (H, W, C).
+
+    >>> max_pool2d_backward(np.array([[1, 3], [2, 0]])[:, :, None], np.array([[5]])[:, :, None])[:, :, 0]
+    array([[0, 5],
+           [0, 0]])
+    """
+    maps = as_array(maps, 3, "maps")
+    grad_out = as_array(grad_out, 3, "grad_out")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"size must be a positive integer, got {size!r}")
+    height, width, channels = maps.shape
+    rows, columns = height // size, width // size
+    if rows == 0 or columns == 0:
+        raise ValueError(f"size {size} is larger than maps of shape {maps.shape}")
+    if grad_out.shape != (rows, columns, channels):
+        raise ValueError(f"grad_out must have the shape of the pooled maps, {(rows, columns, channels)}, got {grad_out.shape}")
+    blocks = maps[: rows * size, : columns * size].reshape(rows, size, columns, size, channels)
+    blocks = blocks.transpose(0, 2, 4, 1, 3).reshape(rows, columns, channels, size * size)
+    routed = np.zeros(blocks.shape, dtype=grad_out.dtype)
+    np.put_along_axis(routed, blocks.argmax(axis=-1)[..., None], grad_out[..., None], axis=-1)
+    grad = np.zeros(maps.shape, dtype=grad_out.dtype)
+    grad[: rows * size, : columns * size] = (
+        routed.reshape(rows, columns, channels, size, size).transpose(0, 3, 1, 4, 2).reshape(rows * size, columns * size, channels)
+    )
+    return grad
+
+
 def conv_transpose2d(x, kernel, stride=1):
     """The transposed convolution: each input value x[i, j] adds x[i, j] * kernel, a
     stamp of the kernel, into the output at row s*i, column s*j; the stride spreads
@@ -285,22 +451,102 @@ def transposed_sizes(n, k, stride, padding):
     return range(first, first + stride)
 
 
+def conv_transpose2d_by_zero_insertion(x, kernel, stride=1):
+    """The transposed convolution as an ordinary one: put stride - 1 zeros between the
+    values of x (dilate), pad the result with k - 1 zeros on every side, and
+    cross-correlate it, stride 1, 'valid', with the kernel turned 180 degrees. Equals
+    conv_transpose2d(x, kernel, stride).
+
+    x: (h, w); kernel: (k_h, k_w). Returns ((h - 1) * s + k_h, (w - 1) * s + k_w).
+
+    >>> conv_transpose2d_by_zero_insertion(np.array([[1, 2]]), np.array([[1, 10]]))
+    array([[ 1, 12, 20]])
+    """
+    x = as_array(x, 2, "x")
+    kernel = as_array(kernel, 2, "kernel")
+    stride = as_stride(stride)
+    k_h, k_w = kernel.shape
+    spread = dilate(x, stride, ((x.shape[0] - 1) * stride + 1, (x.shape[1] - 1) * stride + 1))
+    padded = np.pad(spread, ((k_h - 1, k_h - 1), (k_w - 1, k_w - 1)))
+    return correlate2d(padded, kernel[::-1, ::-1], "valid")
+
+
+def transposed_output_size(n, k, stride=1, padding=0, output_padding=0, dilation=1):
+    """The output size, along one axis, of a transposed convolution of n values with k
+    taps at `stride` and `dilation`, with `padding` cells cut from the output (an int
+    for both ends, or a (before, after) pair) and `output_padding` cells added after:
+
+        o = (n - 1)·s - p_before - p_after + d·(k - 1) + output_padding + 1
+
+    the largest input size o whose convolution gives n, less the padding, plus the
+    output_padding (0 <= output_padding < s) that picks one of the s sizes giving n.
+
+    >>> transposed_output_size(3, 3, 2), transposed_output_size(3, 3, 2, padding=1, output_padding=1)
+    (7, 6)
+    """
+    values = {"n": n, "k": k, "stride": stride, "dilation": dilation}
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    pair = (padding, padding) if isinstance(padding, (int, np.integer)) else tuple(padding)
+    if len(pair) != 2 or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 0 for p in pair):
+        raise ValueError(f"padding must be an integer >= 0 or a (before, after) pair of them, got {padding!r}")
+    if isinstance(output_padding, bool) or not isinstance(output_padding, (int, np.integer)) or not 0 <= output_padding < stride:
+        raise ValueError(f"output_padding must be an integer from 0 to stride - 1 = {stride - 1}, got {output_padding!r}")
+    size = (n - 1) * stride - sum(pair) + dilation * (k - 1) + output_padding + 1
+    if size < 1:
+        raise ValueError(f"padding {padding!r} cuts away the whole output of {size + sum(pair)} cells")
+    return int(size)
+
+
+def overlap_counts(n, k, stride):
+    """How many kernel stamps of a transposed convolution cover each output cell, along
+    one axis: the transposed convolution of n ones with k ones. Where k is a multiple of
+    the stride, every cell away from the two ends is covered equally often; otherwise
+    the counts alternate, and in 2-D (the outer product of two such rows) they make a
+    checkerboard.
+
+    >>> overlap_counts(4, 3, 2), overlap_counts(4, 4, 2)
+    (array([1, 1, 2, 1, 2, 1, 2, 1, 1]), array([1, 1, 2, 2, 2, 2, 2, 2, 1, 1]))
+    """
+    return conv_transpose2d(np.ones((1, n), dtype=int), np.ones((1, k), dtype=int), stride)[0]
+
+
+def rank_tolerance(singular_values, shape, dtype):
+    """The size below which a singular value counts as 0, for a kernel of `shape`
+    (k_h, k_w) stored as `dtype`: S[0] · max(k_h, k_w) · eps, where eps is the gap
+    between 1 and the next number of the kernel's float type (float64 for integers).
+    Rounding each entry to that type already leaves singular values of about this size,
+    so a smaller tolerance calls rank-1 kernels stored in float32 not separable. It is
+    the rule of NumPy's matrix_rank.
+
+    >>> float(rank_tolerance(np.array([2.0, 0.0]), (2, 3), np.float32) / np.finfo(np.float32).eps)
+    6.0
+    """
+    eps = np.finfo(dtype if np.issubdtype(dtype, np.floating) else np.float64).eps
+    return singular_values[0] * max(shape) * eps
+
+
 def separable_factors(kernel):
     """The two 1-D kernels whose outer product is `kernel`, shape (k_h, k_w), found with
-    the SVD: kernel = U diag(S) V^T, and rank 1 means S[1:] is 0, so kernel =
-    S[0] * outer(U[:, 0], V[0]). Scaled so that the column's smallest non-zero |value|
-    is 1 and its first non-zero value positive. Returns (column (k_h,), row (k_w,));
+    the SVD: kernel = U diag(S) V^T, and rank 1 means S[1:] is 0 (below rank_tolerance,
+    which depends on the kernel's float type and shape), so kernel = S[0] * outer(U[:, 0],
+    V[0]). Scaled so that the column's smallest non-zero |value| is 1 and its first
+    non-zero value positive. Returns (column (k_h,), row (k_w,)) in float64;
     ValueError when the kernel is not of rank 1.
 
     >>> separable_factors(np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]))
     (array([1., 2., 1.]), array([-1.,  0.,  1.]))
     """
     kernel = as_array(kernel, 2, "kernel")
-    u, s, vt = np.linalg.svd(kernel.astype(float))
-    if s[0] == 0 or (len(s) > 1 and s[1] > 1e-10 * s[0]):
-        raise ValueError(f"kernel is not separable: its singular values are {np.round(s, 6)}, not one non-zero")
-    column, row = u[:, 0] * s[0], vt[0]
-    nonzero = column[np.abs(column) > 1e-12 * np.abs(column).max()]
+    work = np.promote_types(kernel.dtype, np.float32) if np.issubdtype(kernel.dtype, np.floating) else np.float64
+    u, s, vt = np.linalg.svd(kernel.astype(work))
+    tolerance = rank_tolerance(s, kernel.shape, kernel.dtype)
+    if s[0] == 0 or (len(s) > 1 and s[1] > tolerance):
+        raise ValueError(f"kernel is not separable: its singular values are {np.round(s, 6)}, "
+                         f"not one above {tolerance:.2g}")
+    column, row = u[:, 0].astype(float) * float(s[0]), vt[0].astype(float)
+    nonzero = column[np.abs(column) > max(kernel.shape) * np.finfo(work).eps * np.abs(column).max()]
     scale = np.abs(nonzero).min() * np.sign(nonzero[0])
     return (column / scale).round(12) + 0.0, (row * scale).round(12) + 0.0
 
@@ -319,6 +565,112 @@ def separable_convolve2d(image, column, row, mode="full"):
     column = as_array(column, 1, "column")
     row = as_array(row, 1, "row")
     return convolve2d(convolve2d(image, column[:, np.newaxis], mode), row[np.newaxis, :], mode)
+
+
+def depthwise_conv2d(x, kernels, stride=1):
+    """The depthwise convolution: each channel of x cross-correlated ('valid') with its
+    own 2-D kernel, nothing mixed across channels. Keras's DepthwiseConv2D with depth
+    multiplier 1 and no bias.
+
+    x: (H, W, C); kernels: (k_h, k_w, C). Returns (out_h, out_w, C).
+
+    >>> depthwise_conv2d(np.ones((2, 3, 2)), np.stack([np.ones((2, 2)), -np.ones((2, 2))], axis=-1))[..., 1]
+    array([[-4., -4.]])
+    """
+    x = as_array(x, 3, "x")
+    kernels = as_array(kernels, 3, "kernels")
+    stride = as_stride(stride)
+    if kernels.shape[2] != x.shape[2]:
+        raise ValueError(f"kernels has {kernels.shape[2]} channels but x has {x.shape[2]}")
+    valid_size(x.shape[:2], kernels.shape[:2], stride, ("x", "kernels"))
+    return np.stack(
+        [correlate2d(x[:, :, c], kernels[:, :, c], "valid")[::stride, ::stride] for c in range(x.shape[2])], axis=-1
+    )
+
+
+def pointwise_conv2d(x, weights):
+    """The pointwise (1x1) convolution: at every pixel, the C_in values times a
+    (C_in, C_out) matrix, mixing the channels and nothing across pixels. A layer of 1x1
+    filters, so conv2d_im2col with filters of shape (1, 1, C_in, C_out).
+
+    x: (H, W, C_in); weights: (C_in, C_out). Returns (H, W, C_out).
+
+    >>> pointwise_conv2d(np.ones((1, 2, 3)), np.array([[1], [2], [3]]))[..., 0]
+    array([[6., 6.]])
+    """
+    x = as_array(x, 3, "x")
+    weights = as_array(weights, 2, "weights")
+    if weights.shape[0] != x.shape[2]:
+        raise ValueError(f"weights has {weights.shape[0]} input channels but x has {x.shape[2]}")
+    return conv2d_im2col(x[np.newaxis], weights[np.newaxis, np.newaxis])[0]
+
+
+def separable_conv2d(x, depthwise, pointwise, stride=1):
+    """The depthwise-separable convolution of MobileNet and Xception: a depthwise
+    convolution (one 2-D kernel per input channel, at `stride`), then a pointwise one
+    that mixes the channels. Keras's SeparableConv2D with depth multiplier 1, no bias.
+
+    x: (H, W, C_in); depthwise: (k_h, k_w, C_in); pointwise: (C_in, C_out).
+    Returns (out_h, out_w, C_out).
+
+    >>> separable_conv2d(np.ones((3, 3, 2)), np.ones((3, 3, 2)), np.array([[1.0], [-2.0]]))[..., 0]
+    array([[-9.]])
+    """
+    pointwise = as_array(pointwise, 2, "pointwise")
+    return pointwise_conv2d(depthwise_conv2d(x, depthwise, stride), pointwise)
+
+
+def grouped_conv2d(x, w, groups, stride=1):
+    """The grouped convolution: the C_in input channels and the C_out filters split into
+    `groups` equal groups, and each group of filters a standard 'valid' layer
+    (conv2d_im2col) on its own group of channels. groups = 1 is the standard layer;
+    groups = C_in = C_out is the depthwise convolution. Keras's Conv2D(groups=groups)
+    without bias.
+
+    x: (H, W, C_in); w: (k_h, k_w, C_in / groups, C_out). Returns (out_h, out_w, C_out).
+
+    >>> grouped_conv2d(np.ones((1, 1, 4)), np.arange(1.0, 5.0).reshape(1, 1, 2, 2), 2)[0, 0]
+    array([4., 6.])
+    """
+    x = as_array(x, 3, "x")
+    w = as_array(w, 4, "w")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"groups must be a positive integer, got {groups!r}")
+    channels, filters = x.shape[2], w.shape[3]
+    if channels % groups or filters % groups:
+        raise ValueError(f"groups = {groups} must divide x's {channels} channels and w's {filters} filters")
+    if w.shape[2] * groups != channels:
+        raise ValueError(f"w must have C_in / groups = {channels // groups} input channels, got {w.shape[2]}")
+    size_in, size_out = channels // groups, filters // groups
+    return np.concatenate(
+        [
+            conv2d_im2col(x[np.newaxis, :, :, g * size_in : (g + 1) * size_in], w[..., g * size_out : (g + 1) * size_out], stride)[0]
+            for g in range(groups)
+        ],
+        axis=-1,
+    )
+
+
+def layer_costs(k, c_in, c_out, out_pixels, kind="standard", groups=1):
+    """(weights, multiply-adds) of a k x k layer from c_in to c_out channels with
+    out_pixels output pixels, biases left out. Every weight is used once per output pixel:
+
+    "standard"             k·k·c_in·c_out weights
+    "grouped"              k·k·(c_in / groups)·c_out
+    "separable"            k·k·c_in (depthwise) + c_in·c_out (pointwise)
+
+    >>> layer_costs(3, 64, 128, 56 * 56), layer_costs(3, 64, 128, 56 * 56, "separable")
+    ((73728, 231211008), (8768, 27496448))
+    """
+    if kind == "standard":
+        weights = k * k * c_in * c_out
+    elif kind == "grouped":
+        weights = k * k * (c_in // groups) * c_out
+    elif kind == "separable":
+        weights = k * k * c_in + c_in * c_out
+    else:
+        raise ValueError(f"kind must be 'standard', 'grouped' or 'separable', got {kind!r}")
+    return weights, weights * out_pixels
 
 
 # TensorFlow, for the checks ------------------------------------------------------------------

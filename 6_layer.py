@@ -851,7 +851,7 @@ def im2col_figure(image, filters):
     filter_left = patch_left + patches.shape[1] + 1.5
     out_left = filter_left + count + 1.5
     bottom = max(matrix.shape[0], H + 1.6 + H)
-    fig, ax = figure_in_cells(out_left + count + 1, bottom + 4.4, top=-3.9)
+    fig, ax = figure_in_cells(out_left + count + 1, bottom + 3.7, top=-3.2)
     window = lessonkit.COLOURS["window"]
     lesson_2d.draw_grid(ax, image, lessonkit.COLOURS["input"], fontsize=12)
     ax.add_patch(Rectangle((0, 0), k_w, k_h, fill=False, edgecolor=window, linewidth=3))
@@ -868,19 +868,17 @@ def im2col_figure(image, filters):
     lesson_2d.label(ax, out_left + count / 2, -0.6, f"output, {product.shape[0]}x{count}", fontsize=11)
     lesson_2d.label(ax, filter_left - 0.75, patches.shape[0] / 2, "@", fontsize=16)
     lesson_2d.label(ax, out_left - 0.75, patches.shape[0] / 2, "=", fontsize=16)
-    lesson_2d.label(ax, patch_left + patches.shape[1] / 2, patches.shape[0] + 0.9,
-                    f"each filter, {k_h}x{k_w}, raveled into one column;", fontsize=11)
-    lesson_2d.label(ax, patch_left + patches.shape[1] / 2, patches.shape[0] + 1.7,
-                    f"column f of the output is filter f's {out_h}x{out_w} map, raveled", fontsize=11)
-    lesson_2d.label(ax, patch_left + patches.shape[1] / 2, H + 4.4,
-                    f"Memory: the {image.size} pixels fill {patches.size} cells,", fontsize=11)
-    lesson_2d.label(ax, patch_left + patches.shape[1] / 2, H + 5.2,
-                    f"{patches.size / image.size:.2f} times as many: a pixel is copied once", fontsize=11)
-    lesson_2d.label(ax, patch_left + patches.shape[1] / 2, H + 6.0,
-                    "for every window that covers it (left)", fontsize=11)
+    notes = [f"Each filter, {k_h}x{k_w}, is raveled into one column;",
+             f"column f of the output is filter f's {out_h}x{out_w} map, raveled.", "",
+             f"Memory: the {image.size} pixels fill {patches.size} cells of the",
+             f"patch matrix, {patches.size / image.size:.2f} times as many: each pixel",
+             "is copied once for every window that covers it", "(the counts on the left)."]
+    for line, note in enumerate(notes):
+        lesson_2d.label(ax, patch_left + patches.shape[1] / 2, patches.shape[0] + 0.8 + 0.75 * line, note, fontsize=11)
     middle = (out_left + count) / 2
-    lesson_2d.label(ax, middle, -2.9, f"im2col: each {k_h}x{k_w} window becomes a row (window 0 in red),", fontsize=12)
-    lesson_2d.label(ax, middle, -1.8, f"and one matrix multiply gives every output of all {count} filters", fontsize=12)
+    lesson_2d.label(ax, middle, -2.5, f"im2col: each {k_h}x{k_w} window of the image becomes a row (window 0 in red),",
+                    fontsize=12)
+    lesson_2d.label(ax, middle, -1.6, f"and one matrix multiply gives every output of the {count} filters", fontsize=12)
     return fig
 
 
@@ -964,8 +962,8 @@ def zero_insertion_figure(x, kernel, stride):
     P_h, P_w = padded.shape
     kernel_left, kernel_top = P_w + 1.5, (P_h - k_h) / 2
     out_left, out_top = kernel_left + k_w + 1.5, (P_h - out.shape[0]) / 2
-    strip_top = P_h + 2.6
-    fig, ax = figure_in_cells(out_left + out.shape[1] + 1, strip_top + 7.4, top=-3.9)
+    strip_top = P_h + 2.3
+    fig, ax = figure_in_cells(out_left + out.shape[1] + 1, strip_top + 7.5, top=-3.3)
     window = lessonkit.COLOURS["window"]
     colours = np.where(is_input, lessonkit.COLOURS["input"], lessonkit.COLOURS["padding"])
     lesson_2d.draw_grid(ax, padded, colours, fontsize=12)
@@ -974,39 +972,39 @@ def zero_insertion_figure(x, kernel, stride):
     i, j = out.shape[0] // 2, out.shape[1] // 2
     ax.add_patch(Rectangle((j, i), k_w, k_h, fill=False, edgecolor=window, linewidth=3))
     ax.add_patch(Rectangle((out_left + j, out_top + i), 1, 1, fill=False, edgecolor=window, linewidth=3))
-    lesson_2d.label(ax, kernel_left - 0.75, P_h / 2, "⋆", fontsize=18)
+    lesson_2d.label(ax, kernel_left - 0.75, P_h / 2, "⋆", fontsize=30)
     lesson_2d.label(ax, out_left - 0.75, P_h / 2, "=", fontsize=18)
     lesson_2d.label(ax, P_w / 2, -0.6, f"x spread out and padded, {P_h}x{P_w}", fontsize=11)
     lesson_2d.label(ax, kernel_left + k_w / 2, kernel_top - 0.6, "kernel turned", fontsize=11)
     lesson_2d.label(ax, out_left + out.shape[1] / 2, out_top - 0.6, f"output, {out.shape[0]}x{out.shape[1]}", fontsize=11)
-    lesson_2d.label(ax, out_left + out.shape[1] / 2, out_top + out.shape[0] + 0.7,
-                    f"out[{i}, {j}] = {out[i, j]}: the red window", fontsize=11)
-    lesson_2d.label(ax, out_left + out.shape[1] / 2, out_top + out.shape[0] + 1.5,
-                    "· turned kernel, summed", fontsize=11)
+    lesson_2d.label(ax, out_left + out.shape[1] / 2, out_top + out.shape[0] + 0.6,
+                    f"out[{i}, {j}] = {out[i, j]}: the red window times", fontsize=11)
+    lesson_2d.label(ax, out_left + out.shape[1] / 2, out_top + out.shape[0] + 1.35,
+                    "the turned kernel, summed", fontsize=11)
     middle = (out_left + out.shape[1]) / 2
-    lesson_2d.label(ax, middle, -2.9, f"The transposed convolution, stride {stride}, as a convolution: blue x, "
+    lesson_2d.label(ax, middle, -2.6, f"The transposed convolution, stride {stride}, as a convolution: blue x, "
                     f"{stride - 1} grey zero between,", fontsize=12)
-    lesson_2d.label(ax, middle, -1.8, f"{k_h - 1} grey zeros around, the kernel turned 180°, stride 1: "
+    lesson_2d.label(ax, middle, -1.7, f"{k_h - 1} grey zeros around, the kernel turned 180°, stride 1: "
                     "the same output as the stamps", fontsize=12)
-    lesson_2d.label(ax, middle, strip_top - 1.2, "Why it must be told its size: k = 3, s = 2 windows on 7 and on 8 cells",
-                    fontsize=12)
-    for row, length in enumerate((7, 8)):
-        top = strip_top + 3.4 * row
-        cells = np.where(np.arange(length) < 7, lessonkit.COLOURS["input"], lessonkit.COLOURS["padding"])
-        lesson_2d.draw_grid(ax, np.arange(length)[np.newaxis], cells[np.newaxis], top=top, fontsize=11)
+    lesson_2d.label(ax, middle, strip_top - 0.9,
+                    "Why it must be told its size: windows of k = 3 at s = 2 on 7 and on 8 cells", fontsize=12)
+    for length, left in ((7, 0), (8, 8.5)):
+        read = np.arange(length) < 7
+        lesson_2d.draw_grid(ax, np.arange(length)[np.newaxis], np.where(read, lessonkit.COLOURS["input"], "white")[np.newaxis],
+                            left=left, top=strip_top, fontsize=11)
         starts = range(0, length - 3 + 1, 2)
         for number, start in enumerate(starts):
-            depth = top + 1.3 + 0.45 * number
-            ax.plot([start + 0.1, start + 2.9], [depth, depth], color=window, linewidth=2.5)
-            ax.plot([start + 0.1] * 2, [depth - 0.2, depth], color=window, linewidth=2.5)
-            ax.plot([start + 2.9] * 2, [depth - 0.2, depth], color=window, linewidth=2.5)
+            depth = strip_top + 1.3 + 0.45 * number
+            ax.plot([left + start + 0.1, left + start + 2.9], [depth, depth], color=window, linewidth=2.5)
+            for end in (start + 0.1, start + 2.9):
+                ax.plot([left + end] * 2, [depth - 0.2, depth], color=window, linewidth=2.5)
         note = f"{length} cells: {len(starts)} windows, {len(starts)} outputs"
+        lesson_2d.label(ax, left + length / 2, strip_top + 2.8, note, fontsize=11)
         if length == 8:
-            note += "; cell 7 is read by no window"
-        ax.text(8.6, top + 0.5, note, ha="left", va="center", fontsize=11)
-    ax.text(8.6, strip_top + 5.2, "From 3 values, (3 - 1)·2 + 3 = 7 with output_padding 0,",
-            ha="left", va="center", fontsize=11)
-    ax.text(8.6, strip_top + 6.0, "or 8 with output_padding 1", ha="left", va="center", fontsize=11)
+            lesson_2d.label(ax, left + length + 1.0, strip_top + 0.1, "← read by", fontsize=11)
+            lesson_2d.label(ax, left + length + 1.0, strip_top + 0.8, "no window", fontsize=11)
+    lesson_2d.label(ax, middle, strip_top + 3.7, "From 3 values the transposed convolution gives (3 - 1)·2 + 3 = 7 "
+                    "with output_padding 0, or 8 with 1", fontsize=11)
     return fig
 
 
@@ -1266,7 +1264,7 @@ def backward_through_max_pooling():
     print(f"max_pool2d_backward(maps, grad_out) =\n{indented(grad)}")
     print(f"  == tf.GradientTape through tf.nn.max_pool2d: {yes(np.array_equal(grad, tape))}")
     print("Each block passes its gradient to the cell that held its maximum, and 0 to the other three;")
-    print("the block with two 3s gives it to the first in reading order, as TensorFlow does. Row 4 and")
+    print("the block with three 3s gives it to the first in reading order, as TensorFlow does. Row 4 and")
     print("column 4 fall in no block: their gradient is 0, whatever the loss.")
     rng = np.random.default_rng(13)
     maps = rng.integers(0, 4, size=(7, 9, 3))

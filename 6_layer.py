@@ -323,6 +323,27 @@ def conv2d_backward_strided(x, w, grad_y, stride):
     return conv2d_backward(x, w, dilate(grad_y, stride, valid_size(x.shape, w.shape, 1)))
 
 
+def layer_arguments(x, w, grad_y, stride):
+    """x (N, H, W, C_in), w (k_h, k_w, C_in, C_out) and grad_y (N, out_h, out_w, C_out),
+    the shape of the 'valid' output at `stride`, as arrays, and the stride; ValueError
+    naming the argument whose shape is wrong.
+
+    >>> [np.shape(a) for a in layer_arguments(np.ones((1, 3, 3, 2)), np.ones((2, 2, 2, 1)), np.ones((1, 2, 2, 1)), 1)]
+    [(1, 3, 3, 2), (2, 2, 2, 1), (1, 2, 2, 1), ()]
+    """
+    x = as_array(x, 4, "x")
+    w = as_array(w, 4, "w")
+    grad_y = as_array(grad_y, 4, "grad_y")
+    stride = as_stride(stride)
+    if w.shape[2] != x.shape[3]:
+        raise ValueError(f"w has {w.shape[2]} input channels but x has {x.shape[3]} channels")
+    out_h, out_w = valid_size(x.shape[1:3], w.shape[:2], stride, ("x", "w"))
+    expected = (x.shape[0], out_h, out_w, w.shape[3])
+    if grad_y.shape != expected:
+        raise ValueError(f"grad_y must have the shape of y, {expected}, got {grad_y.shape}")
+    return x, w, grad_y, stride
+
+
 def conv2d_layer_backward(x, w, grad_y, stride=1):
     """The whole backward pass of a 'valid' convolution layer y = x ⋆ w + b at `stride`,
     for a batch with channels, in im2col form: with patches = im2col of every image,
@@ -342,17 +363,10 @@ def conv2d_layer_backward(x, w, grad_y, stride=1):
            [1., 2., 1.]]), array([[2., 2.],
            [2., 2.]]), array([2.]))
     """
-    x = as_array(x, 4, "x")
-    w = as_array(w, 4, "w")
-    grad_y = as_array(grad_y, 4, "grad_y")
-    stride = as_stride(stride)
+    x, w, grad_y, stride = layer_arguments(x, w, grad_y, stride)
     count, H, W, channels = x.shape
-    k_h, k_w, w_channels, filters = w.shape
-    if w_channels != channels:
-        raise ValueError(f"w has {w_channels} input channels but x has {channels} channels")
-    out_h, out_w = valid_size((H, W), (k_h, k_w), stride, ("x", "w"))
-    if grad_y.shape != (count, out_h, out_w, filters):
-        raise ValueError(f"grad_y must have the shape of y, {(count, out_h, out_w, filters)}, got {grad_y.shape}")
+    k_h, k_w, _, filters = w.shape
+    out_h, out_w = grad_y.shape[1:3]
     patches = np.concatenate([im2col(image, (k_h, k_w), stride) for image in x])
     grad_rows = grad_y.reshape(-1, filters)
     grad_w = (patches.T @ grad_rows).reshape(w.shape)
@@ -371,9 +385,7 @@ def conv2d_layer_backward_by_channels(x, w, grad_y, stride=1):
     >>> conv2d_layer_backward_by_channels(np.ones((1, 2, 3, 1)), np.ones((2, 2, 1, 1)), np.ones((1, 1, 2, 1)))[2]
     array([2.])
     """
-    x = as_array(x, 4, "x")
-    w = as_array(w, 4, "w")
-    grad_y = as_array(grad_y, 4, "grad_y")
+    x, w, grad_y, stride = layer_arguments(x, w, grad_y, stride)
     dtype = np.result_type(x, w, grad_y)
     grad_x, grad_w = np.zeros(x.shape, dtype), np.zeros(w.shape, dtype)
     for n in range(x.shape[0]):
@@ -1157,6 +1169,8 @@ def timing_the_multiply(side, channels, k, count):
     loop = best_seconds(lambda: matmul_per_channel_and_filter(patches, matrix, k * k))
     print(f"  {'one call per input channel and filter':<40} {channels * count:>6} {loop * 1e3:7.2f} {macs / loop / 1e9:7.1f}")
     print(f"  every split gives the same result: {yes(same)}")
+    print(f"Building the patch matrix takes less time than the fastest split of the multiply: "
+          f"{yes(building < min(*seconds.values(), loop))}")
     faster = seconds[out] < min(seconds[4], seconds[1], loop)
     print(f"{out} calls of {out} rows beat {-(-len(patches) // 4):,}, {len(patches):,} and {channels * count} smaller calls "
           f"of the same multiply-adds: {yes(faster)}")

@@ -681,6 +681,8 @@ def layer_costs(k, c_in, c_out, out_pixels, kind="standard", groups=1):
     if kind == "standard":
         weights = k * k * c_in * c_out
     elif kind == "grouped":
+        if c_in % groups or c_out % groups:
+            raise ValueError(f"groups = {groups} must divide c_in = {c_in} and c_out = {c_out}")
         weights = k * k * (c_in // groups) * c_out
     elif kind == "separable":
         weights = k * k * c_in + c_in * c_out

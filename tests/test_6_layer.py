@@ -675,6 +675,8 @@ def test_the_transposed_animation_stamps_each_input_once_and_ends_with_the_resul
         (lambda: lesson.grouped_conv2d(np.ones((4, 4, 4)), np.ones((3, 3, 2, 3)), 2), "groups = 2 must divide"),
         (lambda: lesson.grouped_conv2d(np.ones((4, 4, 4)), np.ones((3, 3, 4, 4)), 2), "w must have C_in / groups = 2"),
         (lambda: lesson.grouped_conv2d(np.ones((4, 4, 4)), np.ones((3, 3, 4, 4)), 0), "groups must be a positive"),
+        (lambda: lesson.layer_costs(3, 64, 128, 1, "grouped", 3), "groups = 3 must divide c_in = 64"),
+        (lambda: lesson.layer_costs(3, 64, 128, 1, "dilated"), "kind must be 'standard', 'grouped' or 'separable'"),
     ],
 )
 def test_a_wrong_shape_raises_value_error_naming_the_argument(call, words):

@@ -220,7 +220,9 @@ def col2im(columns, image_shape, kernel_shape, stride=1):
     image = np.zeros((H, W, C_in), dtype=columns.dtype)
     for u in range(k_h):
         for v in range(k_w):
-            image[u : u + stride * (out_h - 1) + 1 : stride, v : v + stride * (out_w - 1) + 1 : stride] += windows[:, :, u, v]
+            rows = slice(u, u + stride * (out_h - 1) + 1, stride)
+            columns = slice(v, v + stride * (out_w - 1) + 1, stride)
+            image[rows, columns] += windows[:, :, u, v]
     return image
 
 
@@ -419,15 +421,16 @@ def max_pool2d_backward(maps, grad_out, size=2):
     if rows == 0 or columns == 0:
         raise ValueError(f"size {size} is larger than maps of shape {maps.shape}")
     if grad_out.shape != (rows, columns, channels):
-        raise ValueError(f"grad_out must have the shape of the pooled maps, {(rows, columns, channels)}, got {grad_out.shape}")
+        raise ValueError(
+            f"grad_out must have the shape of the pooled maps, {(rows, columns, channels)}, got {grad_out.shape}"
+        )
     blocks = maps[: rows * size, : columns * size].reshape(rows, size, columns, size, channels)
     blocks = blocks.transpose(0, 2, 4, 1, 3).reshape(rows, columns, channels, size * size)
     routed = np.zeros(blocks.shape, dtype=grad_out.dtype)
     np.put_along_axis(routed, blocks.argmax(axis=-1)[..., None], grad_out[..., None], axis=-1)
     grad = np.zeros(maps.shape, dtype=grad_out.dtype)
-    grad[: rows * size, : columns * size] = (
-        routed.reshape(rows, columns, channels, size, size).transpose(0, 3, 1, 4, 2).reshape(rows * size, columns * size, channels)
-    )
+    routed = routed.reshape(rows, columns, channels, size, size).transpose(0, 3, 1, 4, 2)
+    grad[: rows * size, : columns * size] = routed.reshape(rows * size, columns * size, channels)
     return grad
 
 
@@ -503,7 +506,8 @@ def transposed_output_size(n, k, stride=1, padding=0, output_padding=0, dilation
     pair = (padding, padding) if isinstance(padding, (int, np.integer)) else tuple(padding)
     if len(pair) != 2 or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 0 for p in pair):
         raise ValueError(f"padding must be an integer >= 0 or a (before, after) pair of them, got {padding!r}")
-    if isinstance(output_padding, bool) or not isinstance(output_padding, (int, np.integer)) or not 0 <= output_padding < stride:
+    whole = isinstance(output_padding, (int, np.integer)) and not isinstance(output_padding, bool)
+    if not whole or not 0 <= output_padding < stride:
         raise ValueError(f"output_padding must be an integer from 0 to stride - 1 = {stride - 1}, got {output_padding!r}")
     size = (n - 1) * stride - sum(pair) + dilation * (k - 1) + output_padding + 1
     if size < 1:
@@ -658,13 +662,11 @@ def grouped_conv2d(x, w, groups, stride=1):
     if w.shape[2] * groups != channels:
         raise ValueError(f"w must have C_in / groups = {channels // groups} input channels, got {w.shape[2]}")
     size_in, size_out = channels // groups, filters // groups
-    return np.concatenate(
-        [
-            conv2d_im2col(x[np.newaxis, :, :, g * size_in : (g + 1) * size_in], w[..., g * size_out : (g + 1) * size_out], stride)[0]
-            for g in range(groups)
-        ],
-        axis=-1,
-    )
+    outputs = []
+    for g in range(groups):
+        channels_in = x[np.newaxis, :, :, g * size_in : (g + 1) * size_in]
+        outputs.append(conv2d_im2col(channels_in, w[..., g * size_out : (g + 1) * size_out], stride)[0])
+    return np.concatenate(outputs, axis=-1)
 
 
 def layer_costs(k, c_in, c_out, out_pixels, kind="standard", groups=1):
@@ -1004,8 +1006,8 @@ def zero_insertion_figure(x, kernel, stride):
                     "Why it must be told its size: windows of k = 3 at s = 2 on 7 and on 8 cells", fontsize=12)
     for length, left in ((7, 0), (8, 8.5)):
         read = np.arange(length) < 7
-        lesson_2d.draw_grid(ax, np.arange(length)[np.newaxis], np.where(read, lessonkit.COLOURS["input"], "white")[np.newaxis],
-                            left=left, top=strip_top, fontsize=11)
+        cell_colours = np.where(read, lessonkit.COLOURS["input"], "white")[np.newaxis]
+        lesson_2d.draw_grid(ax, np.arange(length)[np.newaxis], cell_colours, left=left, top=strip_top, fontsize=11)
         starts = range(0, length - 3 + 1, 2)
         for number, start in enumerate(starts):
             depth = strip_top + 1.3 + 0.45 * number
@@ -1447,8 +1449,9 @@ def separable_kernels(figures):
               f"max(k_h, k_w)·eps = {relative:.0e}")
         verdict = "not separable" if singular[1] > 1e-10 * singular[0] else "separable"
         print(f"    a fixed tolerance of 1e-10 · S[0] would call it {verdict}")
+        factored = np.allclose(np.outer(column, row), kernel, rtol=10 * relative, atol=0)
         print(f"    below the tolerance, rank 1, separable: {yes(singular[1] <= relative * singular[0])}; "
-              f"outer(column, row) == kernel: {yes(np.allclose(np.outer(column, row), kernel, rtol=10 * relative, atol=0))}")
+              f"outer(column, row) == kernel: {yes(factored)}")
     print("Rounding each entry to float32 leaves S[1] far above a fixed tolerance of 1e-10 · S[0], but")
     print("within the type's own rounding: the tolerance must grow with the type's eps and the size.")
     laplacian = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
@@ -1486,8 +1489,8 @@ def depthwise_separable_convolutions():
     standard = depthwise[:, :, :, np.newaxis] * pointwise[np.newaxis, np.newaxis]
     print(f"The same layer as a standard one, w[u, v, c, o] = depthwise[u, v, c] · pointwise[c, o], shape "
           f"{standard.shape}:")
-    print(f"  conv2d_im2col(x, w) == separable_conv2d: "
-          f"{yes(np.allclose(conv2d_im2col(x[np.newaxis], standard)[0], separable_conv2d(x, depthwise, pointwise), atol=1e-12))}")
+    same = np.allclose(conv2d_im2col(x[np.newaxis], standard)[0], separable_conv2d(x, depthwise, pointwise), atol=1e-12)
+    print(f"  conv2d_im2col(x, w) == separable_conv2d: {yes(same)}")
     ranks = [int(np.linalg.matrix_rank(depthwise[:, :, c])) for c in range(3)]
     print(f"  the factoring is across channels; each 3x3 depthwise kernel stays a full 2-D kernel, "
           f"ranks {ranks}:")

@@ -1179,7 +1179,7 @@ def one_by_one_convolutions():
     conv = tf.nn.conv2d(images, weights[np.newaxis, np.newaxis], strides=1, padding="VALID") + bias
     matmul = pointwise_as_matmul(images, weights, bias)
     print(f"Images {images.shape}, a 1x1 layer from 16 channels to 4: output {tuple(conv.shape)}.")
-    print("As one matrix multiply, (N*H*W, 16) @ (16, 4) + bias, it equals tf.nn.conv2d to float32")
+    print("As one matrix multiply, (B*H*W, 16) @ (16, 4) + bias, it equals tf.nn.conv2d to float32")
     print("rounding (the two sum in different orders):", yes(np.allclose(conv.numpy(), matmul, rtol=1e-5, atol=1e-5)))
     print(f"Parameters: 1 * 1 * 16 * 4 + 4 = {conv_parameter_count(1, 1, 16, 4)}.")
 

@@ -1059,7 +1059,7 @@ def draw_kernel(axes, kernel, largest=7):
     axes.set_ylim(max(rows, columns), 0)
     axes.set_aspect("equal")
     axes.set_axis_off()
-    axes.set_title(f"kernel, {rows}x{columns}, weights sum to {np.sum(kernel):g}\n(turned 180° as it slides)")
+    axes.set_title(f"kernel {rows}x{columns}, sum {np.sum(kernel):g}\n(turned 180° to slide)")
     return texts
 
 
@@ -1077,7 +1077,7 @@ def playground_figure(image, kernel, feature_map, display="signed", name="the ph
     draw_grey(axes[0], image, f"{name}, {image.shape[0]} x {image.shape[1]}")
     draw_kernel(axes[1], kernel)
     low, high = float(feature_map.min()), float(feature_map.max())
-    title = f"feature map: min {low:.4g}, max {high:.4g}"
+    title = f"feature map\nmin {low:.4g}, max {high:.4g}"
     if display == "signed":
         limit = max(abs(low), abs(high)) or 1.0
         shown = draw_signed(axes[2], feature_map, limit, title)

@@ -910,7 +910,7 @@ def test_kernel_playground_draws_the_photo_the_kernel_and_the_map_with_its_range
 
     figure = lesson.kernel_playground("0 1 0; 1 -4 1; 0 1 0")
     drawn = texts(figure)
-    assert "feature map: min -350, max 379" in drawn
+    assert "feature map\nmin -350, max 379" in drawn
     assert "the photo, 367 x 363" in drawn
     assert [text for text in drawn if text in ("0", "1", "-4")] == ["0", "1", "0", "1", "-4", "1", "0", "1", "0"]
     map_axes = figure.axes[2]
@@ -928,7 +928,7 @@ def test_kernel_playground_draws_the_photo_the_kernel_and_the_map_with_its_range
 def test_kernel_playground_displays_the_map_signed_as_abs_or_after_relu(tmp_path, display, low, high, drawn):
     path = save(Image.fromarray(np.array([[255, 7, 30]], dtype=np.uint8)), tmp_path, "row.png")
     figure = lesson.kernel_playground("-1 1", image=path, display=display)
-    assert "feature map: min -23, max 248" in texts(figure)
+    assert "feature map\nmin -23, max 248" in texts(figure)
     assert "row.png, 1 x 3" in texts(figure)
     shown = figure.axes[2].images[0]
     assert shown.get_clim() == (low, high)

@@ -893,6 +893,7 @@ def a_gallery_of_classic_kernels(image, figures):
     editors, applied with scipy.ndimage, checked against scipy.signal.
 
     image: float32 grey levels (H, W), 0..255 (ndimage reads float32 faster than uint8).
+    A photo larger than DRAWN_PIXELS on its long side is shrunk to that first.
     """
     lessonkit.heading("A gallery of classic kernels")
     corner = image[:200, :200].astype(np.float64)
@@ -914,9 +915,15 @@ def a_gallery_of_classic_kernels(image, figures):
     print("drawn in grey, clipped to 0..255. Kernels whose weights sum to 0 give 0 on flat regions:")
     print(f"their map is drawn with its sign, red > 0, blue < 0, full colour from +-{GALLERY_LIMIT} on.")
     print("The figure titles each kernel as written; the convolution turns it 180 degrees as it slides.")
+    working = shrunk(image)
+    if working.shape != image.shape:
+        print(f"The photo is {image.shape[0]} x {image.shape[1]} pixels and the gallery draws each map small, so it")
+        print(f"applies the kernels to a copy shrunk to {working.shape[0]} x {working.shape[1]} by averaging blocks of "
+              "pixels: a 3x3 kernel")
+        print("then spans 3x3 pixels of what is drawn, and nine full-size maps are not computed.")
     gallery = []
     for name, kernel in GALLERY.items():
-        feature_map = convolve_fast(image, kernel)
+        feature_map = convolve_fast(working, kernel)
         print()
         print(f"{name} (weights sum to {np.sum(kernel):g}), feature map min {feature_map.min():.4g}, "
               f"max {feature_map.max():.4g}:")
@@ -1119,7 +1126,6 @@ def interactive_playground(image=None):
     Returns the ipywidgets interactive widget.
     """
     import ipywidgets
-    import matplotlib.pyplot as plt
 
     text = ipywidgets.Text(value=kernel_as_text(GALLERY["sharpen"]), description="kernel", continuous_update=False)
     gallery = ipywidgets.Dropdown(options=list(GALLERY), value="sharpen", description="gallery")
@@ -1130,7 +1136,6 @@ def interactive_playground(image=None):
             kernel_playground(kernel, image, display)
         except ValueError as error:
             print(f"error: {error}")
-        plt.show()
 
     return ipywidgets.interact(show, kernel=text, gallery=gallery, display=list(DISPLAYS))
 

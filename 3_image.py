@@ -50,6 +50,8 @@ SIGNED_SCALE = 100  # the Laplacian's signed maps are drawn at full colour from 
 NEIGHBOUR_SCALE = 40  # the neighbour differences likewise from +-40 on
 GALLERY_LIMIT = 100  # and the gallery's maps of kernels summing to 0 from +-100 on
 FIGURE_INCHES = lessonkit.README_WIDTH / 100  # 8.8: a figure at 100 dpi is as wide as the README column
+MARGIN, GAP = 0.05, 0.1  # inches: round a figure, and between its panels
+BAR_GAP, BAR_WIDTH, BAR_LABEL = 0.15, 0.15, 0.75  # inches: a colour bar, and room for its ticks and label
 ZOOM = 48  # side of the crop that the Laplacian's figure enlarges
 SMALL_DIFFERENCE = 5  # grey levels: neighbours closer than this count as alike
 DRAWN_PIXELS = 500  # longest side of a picture as drawn; the computing is at full size
@@ -502,26 +504,54 @@ def add_colour_bar(shown, axes, label, low, high, ticks=None):
     that shares it), with an arrow at each end where the values, low..high, run past it.
 
     Returns the matplotlib Colorbar."""
+    figure = shown.figure
+    boxes = [ax.get_position() for ax in np.atleast_1d(axes)]
+    top, bottom = max(box.y1 for box in boxes), min(box.y0 for box in boxes)
+    inches = figure.get_size_inches()
+    margin = 0.1 * (top - bottom)
+    place = [max(box.x1 for box in boxes) + BAR_GAP / inches[0], bottom + margin, BAR_WIDTH / inches[0],
+             top - bottom - 2 * margin]
     vmin, vmax = shown.get_clim()
-    bar = shown.figure.colorbar(shown, ax=axes, shrink=0.8, extend=extend_for(low, high, vmin, vmax), ticks=ticks)
+    bar = figure.colorbar(shown, cax=figure.add_axes(place), extend=extend_for(low, high, vmin, vmax), ticks=ticks)
     bar.set_label(label)
     return bar
 
 
-def panels_figure(count, title, aspect, width=FIGURE_INCHES, bar=True):
-    """An empty figure as wide as the README column, of `count` panels in a row, with
-    room for a title and, if `bar`, a colour bar at the right.
+def grid_figure(rows, columns, title, aspect, width=FIGURE_INCHES, bar=True, panel_lines=2, line_inches=0.19):
+    """An empty figure `width` inches wide (the README column by default): a grid of
+    rows x columns panels for pictures of the given aspect, each with room above it for a
+    title of `panel_lines` lines of `line_inches`, the figure's title on top and, if `bar`,
+    room at the right for a colour bar (see add_colour_bar). The layout is fixed, so
+    drawing it costs no layout search.
 
-    aspect: height / width of one picture. Returns (Figure, list of Axes).
+    aspect: height / width of one picture. Returns (Figure, rows x columns array of Axes).
     """
     import matplotlib.pyplot as plt
 
     aspect = min(max(aspect, 0.4), 2.5)
-    panel = (width - (0.9 if bar else 0.1)) / count
-    figure, axes = plt.subplots(
-        1, count, figsize=(width, panel * aspect + 0.9), layout="constrained", squeeze=False
-    )
-    figure.suptitle(title)
+    right = BAR_GAP + BAR_WIDTH + BAR_LABEL if bar else MARGIN
+    panel = (width - MARGIN - right - GAP * (columns - 1)) / columns
+    above = panel_lines * line_inches + 0.08  # a panel's title
+    heading = (title.count("\n") + 1) * 0.22 + 0.12  # the figure's title
+    height = heading + rows * (above + panel * aspect) + (rows - 1) * GAP + MARGIN
+    figure = plt.figure(figsize=(width, height))
+    figure.suptitle(title, y=1 - 0.06 / height, va="top")
+    axes = np.empty((rows, columns), dtype=object)
+    for row in range(rows):
+        top = heading + row * (above + panel * aspect + GAP) + above
+        for column in range(columns):
+            left = MARGIN + column * (panel + GAP)
+            axes[row, column] = figure.add_axes([left / width, 1 - (top + panel * aspect) / height,
+                                                 panel / width, panel * aspect / height])
+    return figure, axes
+
+
+def panels_figure(count, title, aspect, width=FIGURE_INCHES, bar=True, panel_lines=2):
+    """An empty figure of `count` panels in a row, as grid_figure makes it.
+
+    aspect: height / width of one picture. Returns (Figure, list of Axes).
+    """
+    figure, axes = grid_figure(1, count, title, aspect, width, bar, panel_lines)
     return figure, list(axes[0])
 
 
@@ -532,7 +562,8 @@ def grey_figure(panels, title, bar_label=None, width=FIGURE_INCHES):
     Returns a matplotlib Figure.
     """
     height, columns = panels[0][0].shape
-    figure, axes = panels_figure(len(panels), title, height / columns, width, bar=bar_label is not None)
+    lines = max(panel_title.count("\n") + 1 for _, panel_title in panels)
+    figure, axes = panels_figure(len(panels), title, height / columns, width, bar_label is not None, lines)
     for ax, (values, panel_title) in zip(axes, panels):
         shown = draw_grey(ax, values, panel_title)
     if bar_label is not None:
@@ -548,14 +579,10 @@ def gallery_figure(panels, title, limit, columns=3):
     panels: list of (values, title, signed) triples, values of shape (H, W); grey ones 0..255.
     Returns a matplotlib Figure.
     """
-    import matplotlib.pyplot as plt
-
     rows = -(-len(panels) // columns)
     height, width = panels[0][0].shape
-    picture_inches = (FIGURE_INCHES - 1.0) / columns * min(max(height / width, 0.4), 2.5)
-    figure, axes = plt.subplots(
-        rows, columns, squeeze=False, layout="constrained", figsize=(FIGURE_INCHES, rows * (picture_inches + 0.75) + 0.6)
-    )
+    lines = max(panel_title.count("\n") + 1 for _, panel_title, _ in panels)
+    figure, axes = grid_figure(rows, columns, title, height / width, panel_lines=lines, line_inches=0.14)
     signed_axes, low, high = [], 0.0, 0.0
     for ax, (values, panel_title, signed) in zip(axes.flat, panels):
         if signed:
@@ -571,7 +598,6 @@ def gallery_figure(panels, title, limit, columns=3):
         ax.set_visible(False)
     if signed_axes:
         add_colour_bar(shown, signed_axes, "map value (kernels summing to 0)", low, high)
-    figure.suptitle(title)
     return figure
 
 
@@ -679,7 +705,8 @@ def bias_relu_figure(laplacian, bias):
     shifted = shrunk(laplacian) + bias
     panels = [(shifted - bias, "feature map"), (shifted, f"map + b, b = {bias}"), (relu(shifted), "ReLU(map + b)")]
     figure, axes = panels_figure(
-        3, f"A neuron with b = {bias}: ReLU(map + b) keeps only the responses above {-bias}", *aspect_of(laplacian)
+        3, f"A neuron with b = {bias}: ReLU(map + b) keeps only the responses above {-bias}", *aspect_of(laplacian),
+        panel_lines=1,
     )
     for ax, (values, title) in zip(axes, panels):
         shown = draw_signed(ax, values, SIGNED_SCALE, title)

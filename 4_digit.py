@@ -97,14 +97,11 @@ def bank_figure(maps, title, detectors=EDGE_DETECTORS, limit=None):
     maps: dict name -> array (H, W); detectors: dict name -> kernel, the same names.
     Returns a matplotlib Figure.
     """
-    import matplotlib.pyplot as plt
-
     if limit is None:
         limit = largest_value(maps)
     height, width = next(iter(maps.values())).shape
-    panel = (image_lesson.FIGURE_INCHES - 1.0) / len(maps)
-    figure, axes = plt.subplots(1, len(maps), figsize=(image_lesson.FIGURE_INCHES, panel * height / width + 1.3),
-                                layout="constrained", squeeze=False)
+    lines = max(image_lesson.kernel_text(kernel).count("\n") + 2 for kernel in detectors.values())
+    figure, axes = image_lesson.grid_figure(1, len(maps), title, height / width, panel_lines=lines, line_inches=0.155)
     for ax, (name, feature_map) in zip(axes[0], maps.items()):
         shown = image_lesson.draw_signed(ax, feature_map, limit, f"{name}\n{image_lesson.kernel_text(detectors[name])}")
         ax.title.set_fontfamily("monospace")
@@ -113,7 +110,6 @@ def bank_figure(maps, title, detectors=EDGE_DETECTORS, limit=None):
     low = min(float(feature_map.min()) for feature_map in maps.values())
     high = max(float(feature_map.max()) for feature_map in maps.values())
     image_lesson.add_colour_bar(shown, list(axes[0]), "map value", low, high)
-    figure.suptitle(title)
     return figure
 
 

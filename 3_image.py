@@ -928,7 +928,8 @@ def a_gallery_of_classic_kernels(image, figures):
     symm = signal.convolve2d(corner, LAPLACIAN, mode="same", boundary="symm")
     print("The gallery uses scipy.ndimage.convolve(mode='reflect'), faster on a big photo; for a kernel")
     print("of odd size it gives the map of signal.convolve2d(boundary='symm'). The 3x3 Laplacian on the")
-    print(f"top-left {rows}x{columns} corner of the photo, the same map: {np.allclose(convolve_fast(corner, LAPLACIAN), symm)}")
+    same = np.allclose(convolve_fast(corner, LAPLACIAN), symm)
+    print(f"top-left {rows}x{columns} corner of the photo, the same map: {same}")
     enhance = GALLERY["edge enhance (GIMP)"]
     same_difference = np.allclose(convolve_fast(corner, enhance)[:, :-1], convolve(corner, HORIZONTAL_PAIR)[:, 1:])
     print(f"edge enhance here is GIMP's {one_line(enhance)}: weights sum to {np.sum(enhance):g}, the same")
@@ -977,7 +978,8 @@ def border_names_and_even_kernels(image):
     rows, columns = corner.shape
     print(f"On the top-left {rows}x{columns} corner of the photo, against signal.convolve2d(boundary='symm'):")
     symm = signal.convolve2d(corner, LAPLACIAN, mode="same", boundary="symm")
-    print(f"  3x3 Laplacian, ndimage.convolve(mode='reflect'), equal: {np.allclose(ndimage.convolve(corner, LAPLACIAN, mode='reflect'), symm)}")
+    reflect = ndimage.convolve(corner, LAPLACIAN, mode="reflect")
+    print(f"  3x3 Laplacian, ndimage.convolve(mode='reflect'), equal: {np.allclose(reflect, symm)}")
     even = np.array([[1, 2], [3, 4]])
     even_symm = signal.convolve2d(corner, even, mode="same", boundary="symm")
     shifted = ndimage.convolve(corner, even, mode="reflect", origin=-1)

@@ -209,7 +209,8 @@ def convolution_applied_to_a_digit(path, figures):
     image, inverted = light_on_dark(image)
     if inverted:
         print("Dark ink on a light ground (median grey level above 127), so inverted, image = 255 - image,")
-        print(f"to make ink the high value as in MNIST: a light stroke on a dark ground, values {image.min()}..{image.max()}.")
+        print("to make ink the high value as in MNIST: a light stroke on a dark ground, "
+              f"values {image.min()}..{image.max()}.")
     levels, shrunk = printable(image)
     if shrunk:
         print(f"Shrunk to {levels.shape[0]} x {levels.shape[1]} by averaging blocks of pixels, each as two hex digits:")
@@ -249,7 +250,8 @@ def the_laplacian_of_the_digit(image, figures):
     print("negative on the stroke's two rims, 0 in its middle, positive on the ground beside it.")
     figures.add(
         "digit_edges",
-        signed_figure(image, laplacian, "The Laplacian of the digit: negative on the stroke, positive around it"),
+        signed_figure(image, laplacian,
+                      "The Laplacian of the digit: negative inside the stroke's rims, positive beside them"),
     )
 
 

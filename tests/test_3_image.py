@@ -758,8 +758,8 @@ def test_lesson_runs_from_another_folder_and_writes_its_figures(run_lesson):
     assert "convolution (this lesson's convolve):   -80 away from the border" in printed
     assert "convolution == -correlation: True" in printed
     assert "top-left 200x200 corner of the photo, the same map: True\n" in printed
-    assert "  3x3 Laplacian, ndimage.convolve(mode='reflect'), equal: True\n  2x2 kernel [[1 2] [3 4]], equal: False\n" in (
-        printed)
+    assert ("  3x3 Laplacian, ndimage.convolve(mode='reflect'), equal: True\n"
+            "  2x2 kernel [[1 2] [3 4]], equal: False\n") in printed
     assert "  the same with ndimage's origin=-1, equal: True\n" in printed
     assert "ndimage 'reflect' == np.pad 'symmetric': True; ndimage 'mirror' == np.pad 'reflect': True" in printed
     assert "one column over: True." in printed

@@ -340,6 +340,7 @@ def test_relu_figure_uses_the_banks_scale_and_keeps_no_negative_value(digit_figu
 
 def test_laplacian_and_digit_figures_have_labelled_colour_bars(digit_figures):
     edges = digit_figures["digit_edges"]
+    assert edges.get_suptitle() == "The Laplacian of the digit: negative inside the stroke's rims, positive beside them"
     signed = edges.axes[1].images[0]
     assert signed.get_clim() == (-245, 245) and signed.colorbar.ax.get_ylabel() == "Laplacian value"
     grey = digit_figures["digit_gray"]

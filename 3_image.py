@@ -1099,6 +1099,17 @@ def draw_kernel(axes, kernel, largest=7):
     return texts
 
 
+def display_name(display):
+    """What a display choice of kernel_playground draws, in words; ValueError for any other.
+
+    >>> display_name("abs")
+    '|map|'
+    """
+    if display not in DISPLAYS:
+        raise ValueError(f"display must be one of {', '.join(map(repr, DISPLAYS))}, not {display!r}")
+    return DISPLAYS[display]
+
+
 def playground_figure(image, kernel, feature_map, display="signed", name="the photo"):
     """The picture, the kernel's numbers and the feature map, drawn as `display` says:
     "signed" (red > 0, blue < 0, symmetric colour bar), "abs" (|map|) or "relu" (ReLU(map)).
@@ -1107,9 +1118,7 @@ def playground_figure(image, kernel, feature_map, display="signed", name="the ph
     image: array (H, W), 0..255; kernel: array (k_h, k_w); feature_map: float array (H, W).
     Returns a matplotlib Figure.
     """
-    if display not in DISPLAYS:
-        raise ValueError(f"display must be one of {', '.join(map(repr, DISPLAYS))}, not {display!r}")
-    figure, axes = panels_figure(3, f"{name} ⊛ kernel ({DISPLAYS[display]})", *aspect_of(image))
+    figure, axes = panels_figure(3, f"{name} ⊛ kernel ({display_name(display)})", *aspect_of(image))
     draw_grey(axes[0], image, f"{name}, {image.shape[0]} x {image.shape[1]}")
     draw_kernel(axes[1], kernel)
     low, high = float(feature_map.min()), float(feature_map.max())
@@ -1135,8 +1144,7 @@ def kernel_playground(kernel, image=None, display="signed"):
     Returns the matplotlib Figure. Raises ValueError with the command line's one-line
     message for a malformed kernel, a bad picture or a kernel larger than the picture.
     """
-    if display not in DISPLAYS:
-        raise ValueError(f"display must be one of {', '.join(map(repr, DISPLAYS))}, not {display!r}")
+    display_name(display)
     path = PHOTO if image is None else Path(image)
     try:
         weights, pixels = kernel_and_picture(kernel, path)
@@ -1152,9 +1160,11 @@ def interactive_playground(image=None):
     A malformed kernel prints its one-line message instead of a figure.
 
     image: path of a picture (default: the lesson's photo).
-    Returns the ipywidgets interactive widget.
+    Returns the ipywidgets.interactive widget, which a notebook shows as a cell's last value.
     """
     import ipywidgets
+    import matplotlib.pyplot as plt
+    from IPython.display import display as show_in_notebook
 
     text = ipywidgets.Text(value=kernel_as_text(GALLERY["sharpen"]), description="kernel", continuous_update=False)
     gallery = ipywidgets.Dropdown(options=list(GALLERY), value="sharpen", description="gallery")
@@ -1162,11 +1172,14 @@ def interactive_playground(image=None):
 
     def show(kernel, gallery, display):
         try:
-            kernel_playground(kernel, image, display)
+            figure = kernel_playground(kernel, image, display)
         except ValueError as error:
             print(f"error: {error}")
+            return
+        show_in_notebook(figure)  # inside the widget's own output area
+        plt.close(figure)
 
-    return ipywidgets.interact(show, kernel=text, gallery=gallery, display=list(DISPLAYS))
+    return ipywidgets.interactive(show, kernel=text, gallery=gallery, display=list(DISPLAYS))
 
 
 @lessonkit.lesson_main

@@ -963,11 +963,13 @@ def test_kernel_playground_refuses_a_kernel_larger_than_the_picture_and_a_bad_pi
 
 def test_interactive_playground_offers_a_text_box_the_gallery_and_the_display(monkeypatch):
     import ipywidgets
+    from matplotlib.figure import Figure
 
     calls = []
-    monkeypatch.setattr(lesson, "kernel_playground", lambda *args: calls.append(args))
+    monkeypatch.setattr(lesson, "kernel_playground", lambda *args: calls.append(args) or Figure())
     widget = lesson.interactive_playground()
-    controls = {child.description: child for child in widget.widget.children if hasattr(child, "description")}
+    assert isinstance(widget, ipywidgets.interactive)
+    controls = {child.description: child for child in widget.children if hasattr(child, "description")}
     assert list(controls)[:3] == ["kernel", "gallery", "display"]
     assert isinstance(controls["kernel"], ipywidgets.Text)
     assert list(controls["gallery"].options) == list(lesson.GALLERY)
@@ -975,3 +977,10 @@ def test_interactive_playground_offers_a_text_box_the_gallery_and_the_display(mo
     controls["gallery"].value = "Sobel x"
     assert controls["kernel"].value == "-1 0 1; -2 0 2; -1 0 1"
     assert calls[-1] == ("-1 0 1; -2 0 2; -1 0 1", None, "signed")
+
+
+def test_interactive_playground_prints_the_message_of_a_bad_kernel(capsys):
+    widget = lesson.interactive_playground()
+    controls = {child.description: child for child in widget.children if hasattr(child, "description")}
+    controls["kernel"].value = "1 2; 3"
+    assert "error: --kernel: rows of different lengths (1, 2 numbers); a kernel is a rectangle" in capsys.readouterr().out

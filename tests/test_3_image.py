@@ -757,7 +757,8 @@ def test_lesson_runs_from_another_folder_and_writes_its_figures(run_lesson):
     assert "correlation (scipy.signal.correlate2d): +80 away from the border" in printed
     assert "convolution (this lesson's convolve):   -80 away from the border" in printed
     assert "convolution == -correlation: True" in printed
-    assert "top-left 200x200 corner of the photo, the same map: True\n" in printed
+    assert "which gives the same map for a kernel of odd size (both on the photo's top-left 200x200 pixels: True)" in (
+        printed)
     assert ("  3x3 Laplacian, ndimage.convolve(mode='reflect'), equal: True\n"
             "  2x2 kernel [[1 2] [3 4]], equal: False\n") in printed
     assert "  the same with ndimage's origin=-1, equal: True\n" in printed

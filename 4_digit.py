@@ -239,10 +239,11 @@ def the_laplacian_of_the_digit(image, figures):
     runs = ink_runs(image)
     common = sorted(runs, key=lambda length: (-runs[length], length))[:2]
     print(f"Runs of ink (grey level above {INK}) along the rows and the columns, length: count")
-    print("  " + ", ".join(f"{length}: {count}" for length, count in runs.items()))
+    print("  " + (", ".join(f"{length}: {count}" for length, count in runs.items()) or "none"))
     if runs:
         widths = " to ".join(map(str, sorted(common)))
-        print(f"The commonest run lengths: the stroke is {widths} pixels wide, not a one-pixel line.")
+        line = ", not a one-pixel line" if min(common) > 1 else ""
+        print(f"The commonest run lengths: the stroke is {widths} pixels wide{line}.")
     bar = light_bar()
     across = image_lesson.convolve(bar, image_lesson.LAPLACIAN)[3]
     print(f"Across a light stroke 3 pixels wide, {bar[3].astype(int)},")

@@ -245,6 +245,7 @@ def test_one_pixel_picture_runs_through(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "\n5a\n" in printed
     assert printed.count("0 everywhere: no such edge") == 4
+    assert "length: count\n  none\n" in printed and "The commonest run lengths" not in printed
     assert "strongest at" not in printed
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(FIGURES)
 

@@ -2,13 +2,15 @@
 
 A photograph is a grid of grey levels, and sliding a small kernel over it turns that grid into
 a feature map. The lesson reads a cut-out photograph of a crane on a flat background and
-applies the Laplacian (it answers most to spots and thin lines), then a bias and ReLU as a
-neuron does, kernels that subtract neighbouring pixels, Sobel and emboss (whose sign a true
-convolution flips), and a gallery of classic kernels. Any photo works with --image, a large
-phone picture included.
+applies the Laplacian (it answers most to a spot, half as much to a one-pixel line), then a
+bias and ReLU as a neuron does, kernels that subtract neighbouring pixels, Sobel and emboss
+(whose sign a true convolution flips), and a gallery of classic kernels. Any photo works with
+--image, a large phone picture included.
 
 With --kernel, the lesson applies your own kernel instead, to the photo or to --image: it
 prints the kernel and its feature map, writes one figure, image_kernel.png, and skips the rest.
+In a notebook, kernel_playground draws any kernel's map, and interactive_playground() gives
+it a text box and menus.
 """
 
 import re
@@ -34,9 +36,9 @@ GALLERY = {
     "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
     "box blur": np.ones((3, 3)) / 9,
     "Gaussian blur": np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16,
+    "emboss": EMBOSS,
     "edge enhance (GIMP)": np.array([[0, 0, 0], [-1, 1, 0], [0, 0, 0]]),
     "Laplacian (edge detect)": LAPLACIAN,
-    "emboss": EMBOSS,
     "Sobel x": SOBEL_X,
     "Sobel y": SOBEL_Y,
 }
@@ -44,11 +46,22 @@ GALLERY = {
 PHOTO = lessonkit.data_path("bird.jpg")  # the photograph the lesson uses unless given another
 BIRD_MASK = lessonkit.data_path("bird_mask.png")  # white where bird.jpg shows the bird
 BIAS = -50  # the neuron's bias in "A bias, then ReLU"
-SIGNED_SCALE = 100  # signed maps are drawn at full colour from +-100 on
+SIGNED_SCALE = 100  # the Laplacian's signed maps are drawn at full colour from +-100 on
+NEIGHBOUR_SCALE = 40  # the neighbour differences likewise from +-40 on
+GALLERY_LIMIT = 100  # and the gallery's maps of kernels summing to 0 from +-100 on
+FIGURE_INCHES = lessonkit.README_WIDTH / 100  # 8.8: a figure at 100 dpi is as wide as the README column
+MARGIN, GAP = 0.05, 0.1  # inches: round a figure, and between its panels
+BAR_GAP, BAR_WIDTH, BAR_LABEL = 0.15, 0.15, 0.75  # inches: a colour bar, and room for its ticks and label
 ZOOM = 48  # side of the crop that the Laplacian's figure enlarges
 SMALL_DIFFERENCE = 5  # grey levels: neighbours closer than this count as alike
 DRAWN_PIXELS = 500  # longest side of a picture as drawn; the computing is at full size
 GALLERY_PIXELS = 340  # the same for each small picture of the gallery
+GALLERY_TITLE = (
+    "Classic kernels, titled as written; the convolution turns each by 180° as it slides,\n"
+    "so Sobel's sign flips and emboss's light comes from the other side (lower right, not upper left).\n"
+    "Blurs erase the detail; edge kernels keep it, red > 0, blue < 0"
+)
+DISPLAYS = {"signed": "signed map", "abs": "|map|", "relu": "ReLU(map)"}  # kernel_playground's choices
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 KERNEL_HELP = (
@@ -444,107 +457,147 @@ def box_shrink(array, longest):
     return np.asarray(Image.fromarray(array).resize(size, Image.Resampling.BOX))
 
 
-def signed_levels(values, limit):
-    """A signed array spread onto 0..255 for drawing: -limit is 0, 0 is 127.5, +limit is 255
-    (values beyond +-limit are clipped).
-
-    values: float array (H, W); limit: a positive number.
-    Returns a float array (H, W).
-
-    >>> signed_levels(np.array([-10.0, 0.0, 5.0, 99.0]), 10)
-    array([  0.  , 127.5 , 191.25, 255.  ], dtype=float32)
-    """
-    levels = np.multiply(values, 127.5 / limit, dtype=np.float32)
-    levels += 127.5
-    return np.clip(levels, 0, 255, out=levels)
-
-
 def draw_grey(axes, values, title, longest=DRAWN_PIXELS):
-    """Draw an array of grey levels (0 black .. 255 white) on matplotlib axes, titled."""
-    axes.imshow(for_display(values, longest), cmap="gray", vmin=0, vmax=255)
+    """Draw an array of grey levels (0 black .. 255 white) on matplotlib axes, titled.
+
+    Returns the AxesImage, for a colour bar."""
+    shown = axes.imshow(for_display(values, longest), cmap="gray", vmin=0, vmax=255)
     axes.set_title(title)
     axes.set_axis_off()
+    return shown
 
 
-def draw_signed(axes, values, limit, title, longest=DRAWN_PIXELS, colour_bar=True):
-    """Draw a signed array on matplotlib axes: red above 0, blue below 0, white at 0,
-    full colour at +-limit, with a colour bar that says so (panels of one figure drawn on
-    the same scale need only one).
+def draw_signed(axes, values, limit, title, longest=DRAWN_PIXELS):
+    """Draw a signed array on matplotlib axes with lessonkit.SIGNED_COLOURMAP: red above 0,
+    blue below, white at 0, full colour at +-limit and beyond.
 
     values: float array (H, W); limit: a positive number.
+    Returns the AxesImage, for a colour bar (see add_colour_bar).
     """
-    shown = axes.imshow(signed_levels(shrunk(values, longest), limit), cmap="RdBu_r", vmin=0, vmax=255)
+    shown = axes.imshow(shrunk(values, longest), cmap=lessonkit.SIGNED_COLOURMAP, vmin=-limit, vmax=limit)
     axes.set_title(title)
     axes.set_axis_off()
-    if colour_bar:
-        scale = axes.figure.colorbar(shown, ax=axes, shrink=0.7, ticks=[0, 127.5, 255])
-        scale.ax.set_yticklabels([f"{-limit:g}", "0", f"{limit:g}"])
+    return shown
 
 
-def panels_figure(count, title, aspect, panel_inches=4.5):
-    """An empty figure of `count` panels in a row, with room between its title and the
-    panels' own titles.
+def draw_scale(axes, values, limit, title, longest=DRAWN_PIXELS):
+    """Draw an array of values >= 0 on matplotlib axes, black at 0 and white at `limit`
+    and beyond. Returns the AxesImage."""
+    shown = axes.imshow(shrunk(values, longest), cmap="gray", vmin=0, vmax=limit)
+    axes.set_title(title)
+    axes.set_axis_off()
+    return shown
 
-    aspect: height / width of one picture. Returns (Figure, list of Axes).
+
+def extend_for(low, high, vmin, vmax):
+    """Which ends of a colour bar need an arrow: values below vmin or above vmax.
+
+    >>> extend_for(-350, 379, -100, 100), extend_for(0, 50, 0, 255), extend_for(-5, 9, 0, 9)
+    ('both', 'neither', 'min')
+    """
+    below, above = low < vmin, high > vmax
+    return {(True, True): "both", (True, False): "min", (False, True): "max"}.get((below, above), "neither")
+
+
+def add_colour_bar(shown, axes, label, low, high, ticks=None):
+    """A labelled colour bar for the AxesImage `shown`, beside `axes` (one Axes or a list
+    that shares it), with an arrow at each end where the values, low..high, run past it.
+
+    Returns the matplotlib Colorbar."""
+    figure = shown.figure
+    boxes = [ax.get_position() for ax in np.atleast_1d(axes)]
+    top, bottom = max(box.y1 for box in boxes), min(box.y0 for box in boxes)
+    inches = figure.get_size_inches()
+    margin = 0.1 * (top - bottom)
+    place = [max(box.x1 for box in boxes) + BAR_GAP / inches[0], bottom + margin, BAR_WIDTH / inches[0],
+             top - bottom - 2 * margin]
+    vmin, vmax = shown.get_clim()
+    bar = figure.colorbar(shown, cax=figure.add_axes(place), extend=extend_for(low, high, vmin, vmax), ticks=ticks)
+    bar.set_label(label)
+    return bar
+
+
+def grid_figure(rows, columns, title, aspect, width=FIGURE_INCHES, bar=True, panel_lines=2, line_inches=0.19):
+    """An empty figure `width` inches wide (the README column by default): a grid of
+    rows x columns panels for pictures of the given aspect, each with room above it for a
+    title of `panel_lines` lines of `line_inches`, the figure's title on top and, if `bar`,
+    room at the right for a colour bar (see add_colour_bar). The layout is fixed, so
+    drawing it costs no layout search.
+
+    aspect: height / width of one picture. Returns (Figure, rows x columns array of Axes).
     """
     import matplotlib.pyplot as plt
 
     aspect = min(max(aspect, 0.4), 2.5)
-    figure, axes = plt.subplots(
-        1, count, figsize=(panel_inches * count, panel_inches * aspect + 1.0), layout="constrained", squeeze=False
-    )
-    figure.get_layout_engine().set(h_pad=0.12)
-    figure.suptitle(title, fontsize="x-large")
+    right = BAR_GAP + BAR_WIDTH + BAR_LABEL if bar else MARGIN
+    panel = (width - MARGIN - right - GAP * (columns - 1)) / columns
+    above = panel_lines * line_inches + 0.08  # a panel's title
+    heading = (title.count("\n") + 1) * 0.22 + 0.12  # the figure's title
+    height = heading + rows * (above + panel * aspect) + (rows - 1) * GAP + MARGIN
+    figure = plt.figure(figsize=(width, height))
+    figure.suptitle(title, y=1 - 0.06 / height, va="top")
+    axes = np.empty((rows, columns), dtype=object)
+    for row in range(rows):
+        top = heading + row * (above + panel * aspect + GAP) + above
+        for column in range(columns):
+            left = MARGIN + column * (panel + GAP)
+            axes[row, column] = figure.add_axes([left / width, 1 - (top + panel * aspect) / height,
+                                                 panel / width, panel * aspect / height])
+    return figure, axes
+
+
+def panels_figure(count, title, aspect, width=FIGURE_INCHES, bar=True, panel_lines=2):
+    """An empty figure of `count` panels in a row, as grid_figure makes it.
+
+    aspect: height / width of one picture. Returns (Figure, list of Axes).
+    """
+    figure, axes = grid_figure(1, count, title, aspect, width, bar, panel_lines)
     return figure, list(axes[0])
 
 
-def grey_figure(panels, title, panel_inches=4.5):
-    """A figure with one row of grey pictures.
+def grey_figure(panels, title, bar_label=None, width=FIGURE_INCHES):
+    """A figure with one row of grey pictures, with a grey-level colour bar if `bar_label`.
 
-    panels: list of (values, title) pairs, values of shape (H, W), 0..255.
+    panels: list of (values, title) pairs, values of shape (H, W), 0..255; width: inches.
     Returns a matplotlib Figure.
     """
-    height, width = panels[0][0].shape
-    figure, axes = panels_figure(len(panels), title, height / width, panel_inches)
+    height, columns = panels[0][0].shape
+    lines = max(panel_title.count("\n") + 1 for _, panel_title in panels)
+    figure, axes = panels_figure(len(panels), title, height / columns, width, bar_label is not None, lines)
     for ax, (values, panel_title) in zip(axes, panels):
-        draw_grey(ax, values, panel_title)
+        shown = draw_grey(ax, values, panel_title)
+    if bar_label is not None:
+        add_colour_bar(shown, axes, bar_label, 0, 255, ticks=[0, 64, 128, 192, 255])
     return figure
 
 
-def gallery_figure(panels, title, columns=3):
-    """A grid of small grey pictures, one per kernel, each titled with its matrix.
+def gallery_figure(panels, title, limit, columns=3):
+    """A grid of small pictures, one per kernel, each titled with its matrix: grey
+    pictures for kernels whose weights sum to 1, signed maps (one shared colour bar,
+    +-limit) for those whose weights sum to 0.
 
-    panels: list of (values, title) pairs, values of shape (H, W), 0..255.
-    title: the figure's title. Returns a matplotlib Figure.
+    panels: list of (values, title, signed) triples, values of shape (H, W); grey ones 0..255.
+    Returns a matplotlib Figure.
     """
-    import matplotlib.pyplot as plt
-
     rows = -(-len(panels) // columns)
     height, width = panels[0][0].shape
-    picture_inches = 3.4 * min(max(height / width, 0.4), 2.5)  # each picture is 3.4 inches wide
-    title_inches, top_inches, margin_inches = 0.95, 0.45, 0.1  # room for 4-line titles and the figure's
-    figure_height = rows * (picture_inches + title_inches) + top_inches + margin_inches
-    figure, axes = plt.subplots(
-        rows,
-        columns,
-        squeeze=False,
-        figsize=(3.5 * columns, figure_height),
-        gridspec_kw={
-            "left": 0.01,
-            "right": 0.99,
-            "bottom": margin_inches / figure_height,
-            "top": 1 - (top_inches + title_inches) / figure_height,
-            "hspace": title_inches / picture_inches,
-            "wspace": 0.05,
-        },
-    )
-    for ax, (values, panel_title) in zip(axes.flat, panels):
-        draw_grey(ax, values, panel_title, longest=GALLERY_PIXELS)
+    lines = max(panel_title.count("\n") + 1 for _, panel_title, _ in panels)
+    figure, axes = grid_figure(rows, columns, title, height / width, panel_lines=lines, line_inches=0.14)
+    signed_axes, low, high = [], 0.0, 0.0
+    for ax, (values, panel_title, signed) in zip(axes.flat, panels):
+        if signed:
+            shown = draw_signed(ax, values, limit, panel_title, longest=GALLERY_PIXELS)
+            signed_axes.append(ax)
+            low, high = min(low, float(values.min())), max(high, float(values.max()))
+        else:
+            draw_grey(ax, values, panel_title, longest=GALLERY_PIXELS)
         ax.title.set_fontfamily("monospace")
+        ax.title.set_fontsize(8)
         ax.title.set_multialignment("left")
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
-    figure.suptitle(title)
+    if signed_axes:
+        add_colour_bar(shown, signed_axes, "map value (kernels summing to 0)", low, high)
     return figure
 
 
@@ -612,6 +665,74 @@ def values(array):
     return ", ".join(f"{value:+g}" for value in np.unique(array))
 
 
+# Figures -------------------------------------------------------------------------------------
+
+
+def photo_figure(image):
+    """The photo in grey, with a grey-level colour bar: image_gray.png.
+
+    image: uint8 array (H, W). Returns a matplotlib Figure.
+    """
+    height, width = image.shape
+    return grey_figure([(image, f"{height} x {width} pixels, uint8")], "The photo in grey", bar_label="grey level",
+                       width=FIGURE_INCHES / 2)
+
+
+def laplacian_figure(crop, crop_map, where):
+    """A crop of the photo beside the Laplacian's map there, signed on a +-SIGNED_SCALE
+    colour bar (arrows when the values run past it): image_laplacian.png.
+
+    crop: array (h, w), 0..255; crop_map: float array (h, w); where: the crop's rows and
+    columns, in words. Returns a matplotlib Figure.
+    """
+    figure, axes = panels_figure(2, "The Laplacian turns an outline into a red line beside a blue one", 1.0)
+    draw_grey(axes[0], crop, f"the photo, {where}\n(largest Sobel gradient), enlarged")
+    low, high = float(crop_map.min()), float(crop_map.max())
+    shown = draw_signed(axes[1], crop_map, SIGNED_SCALE, f"its feature map there, {low:g} .. {high:g}\n"
+                        "red > 0: darker than the neighbours")
+    add_colour_bar(shown, axes[1], "Laplacian value", low, high)
+    for ax in axes:
+        ax.images[0].set_interpolation("nearest")
+    return figure
+
+
+def bias_relu_figure(laplacian, bias):
+    """The Laplacian's map, map + b and ReLU(map + b), on one signed colour bar of
+    +-SIGNED_SCALE: image_bias_relu.png.
+
+    laplacian: float array (H, W); bias: the b. Returns a matplotlib Figure.
+    """
+    shifted = shrunk(laplacian) + bias
+    panels = [(shifted - bias, "feature map"), (shifted, f"map + b, b = {bias}"), (relu(shifted), "ReLU(map + b)")]
+    figure, axes = panels_figure(
+        3, f"A neuron with b = {bias}: ReLU(map + b) keeps only the responses above {-bias}", *aspect_of(laplacian),
+        panel_lines=1,
+    )
+    for ax, (values, title) in zip(axes, panels):
+        shown = draw_signed(ax, values, SIGNED_SCALE, title)
+    low, high = float(shifted.min()), float(shifted.max() - bias)
+    add_colour_bar(shown, axes, "value", low, high)
+    return figure
+
+
+def neighbours_figure(panels, limit=NEIGHBOUR_SCALE):
+    """The neighbour-difference maps with their sign, on one shared colour bar of
+    +-limit: image_neighbours.png.
+
+    panels: list of (values, title), values float arrays (H, W). Returns a matplotlib Figure.
+    """
+    figure, axes = panels_figure(
+        len(panels), "neighbour - pixel: 0 on flat regions, large across an edge, its sign says which side is darker",
+        *aspect_of(panels[0][0]),
+    )
+    for ax, (values, title) in zip(axes, panels):
+        shown = draw_signed(ax, values, limit, title)
+    low = min(float(values.min()) for values, _ in panels)
+    high = max(float(values.max()) for values, _ in panels)
+    add_colour_bar(shown, axes, "neighbour - pixel (grey levels)", low, high)
+    return figure
+
+
 # The README sections, in order -----------------------------------------------------------------
 
 
@@ -643,10 +764,7 @@ def convolution_applied_to_an_image(path, figures):
         print(f"below are taken on the bird alone: the {share(mask)} of the pixels that data/{BIRD_MASK.name} marks")
         print("(where the cut-out is at least half opaque).")
         print(f"Grey level {counts.argmax()} on the bird: {share(image[mask] == counts.argmax())} of its pixels.")
-    figures.add(
-        "image_gray",
-        grey_figure([(image, f"{height} x {width} pixels, uint8, 0 (black) .. 255 (white)")], "The photo in grey"),
-    )
+    figures.add("image_gray", photo_figure(image))
     return image.astype(np.float32), mask
 
 
@@ -668,14 +786,20 @@ def the_laplacian(image, figures):
     print(f"  a spot, one pixel:          {spot.astype(int)}")
     print(f"  a line, one pixel wide:     {line.astype(int)}")
     print(f"  a step edge, bright right:  {step.astype(int)}")
-    print(f"Largest |value|: spot {np.abs(spot).max():g}, line {np.abs(line).max():g}, "
-          f"step {np.abs(step).max():g}: it answers most to spots and thin lines.")
+    peaks = [np.abs(values).max() for values in (spot, line, step)]
+    print(f"Largest |value|: spot {peaks[0]:g}, line {peaks[1]:g}, step {peaks[2]:g}: a spot is its favourite;")
+    print(f"a one-pixel line gives {peaks[1] / peaks[0]:g} of that, a step {peaks[2] / peaks[0]:g}.")
     crossing = step[middle - 1] > 0 > step[middle]
     print(f"At the step, + on the dark side and - on the bright side: {crossing}. The edge lies at the")
-    print("zero crossing between them, so |map| draws every outline twice.")
-    laplacian = convolve(image, LAPLACIAN)
-    print("feature map = scipy.signal.convolve2d(image, kernel, mode='same', boundary='symm')")
-    print(f"feature map: {summary(laplacian)} (the image's size, thanks to mode='same')")
+    print("zero crossing between them, so |map| would draw every outline twice.")
+    laplacian = convolve_fast(image, LAPLACIAN)
+    corner = image[:200, :200]
+    same = np.allclose(convolve_fast(corner, LAPLACIAN), convolve(corner, LAPLACIAN))
+    print("feature map = scipy.ndimage.convolve(image, kernel, mode='reflect'): SciPy's image module, several")
+    print("times faster on a photo than scipy.signal.convolve2d(image, kernel, mode='same', boundary='symm'),")
+    print(f"which gives the same map for a kernel of odd size (both on the photo's top-left "
+          f"{corner.shape[0]}x{corner.shape[1]} pixels: {same})")
+    print(f"feature map: {summary(laplacian)} (the image's size, as with mode='same')")
     if not laplacian.any():
         print("The feature map is 0 everywhere: the picture is flat.")
     else:
@@ -687,7 +811,7 @@ def the_laplacian(image, figures):
         print(patch.astype(int))
         print(f"sum of patch ⊙ flipped kernel = {value:g} (⊙: the element-by-element product;")
         print("the kernel is symmetric, so flipping it changes nothing)")
-        agree = value == laplacian[row, column]
+        agree = bool(np.isclose(value, laplacian[row, column]))
         print(f"scipy's feature map there = {laplacian[row, column]:g}; ours == scipy: {agree}")
         darker, dark = ("darker", "dark") if value > 0 else ("brighter", "bright")
         neighbours = [patch[0, 1], patch[1, 0], patch[1, 2], patch[2, 1]]
@@ -700,21 +824,19 @@ def the_laplacian(image, figures):
             print(f"It is not {darker} than each of them, so it is not a lone speck.")
     rows, columns = zoom_on_an_edge(image)
     where = f"rows {rows.start}..{rows.stop - 1}, columns {columns.start}..{columns.stop - 1}"
-    figure, axes = panels_figure(2, "The Laplacian turns an outline into a red line beside a blue one", 1.0)
-    draw_grey(axes[0], image[rows, columns], f"the photo, {where}:\nits strongest edge, enlarged")
-    draw_signed(axes[1], laplacian[rows, columns], SIGNED_SCALE,
-                "feature map there: red > 0, darker than its neighbours;\nblue < 0, brighter; the edge lies between")
-    for ax in axes:
-        ax.images[0].set_interpolation("nearest")
-    figures.add("image_laplacian", figure)
+    print(f"The figure enlarges {where}: the {ZOOM}x{ZOOM} crop centred on the largest Sobel")
+    print(f"gradient, hypot(Sobel x map, Sobel y map), of a copy shrunk to {DRAWN_PIXELS} pixels on its long side")
+    print("(Sobel x and y are the kernels of \"The sign of Sobel and emboss\", below).")
+    figures.add("image_laplacian", laplacian_figure(image[rows, columns], laplacian[rows, columns], where))
     return laplacian
 
 
-def a_bias_then_relu(laplacian, figures, bias=BIAS):
+def a_bias_then_relu(laplacian, mask, figures, bias=BIAS):
     """README "### A bias, then ReLU": a neuron computes ReLU(feature map + b); a negative
-    b is a threshold.
+    b is a threshold. The counts are taken on the bird alone when there is a mask.
 
-    laplacian: float array (H, W), the feature map of "The Laplacian"; bias: the b.
+    laplacian: float array (H, W), the feature map of "The Laplacian"; mask: bool array
+    (H, W) of the pixels to count, or None for all of them; bias: the b.
     """
     lessonkit.heading("A bias, then ReLU")
     print("A neuron adds a bias b to its feature map, then applies its activation:")
@@ -724,26 +846,21 @@ def a_bias_then_relu(laplacian, figures, bias=BIAS):
     print(f"  feature map:      min {laplacian.min():g}, max {laplacian.max():g}")
     print(f"  map + b:          min {shifted.min():g}, max {shifted.max():g}")
     print(f"  ReLU(map + b):    min {activation.min():g}, max {activation.max():g}")
-    pixels = laplacian.size
-    kept_without = np.count_nonzero(laplacian > 0)
-    kept = np.count_nonzero(activation)
-    print(f"Non-zero pixels, of {pixels:,}:")
-    print(f"  ReLU(map):        {kept_without:,} ({100 * kept_without / pixels:.2f}%), wherever the map is above 0")
-    print(f"  ReLU(map + b):    {kept:,} ({100 * kept / pixels:.2f}%), only where the map is above {-bias}")
-    print(f"ReLU(map + b) > 0 exactly where map > {-bias}: {kept == np.count_nonzero(laplacian > -bias)}")
+    counted = on_the_subject(laplacian, mask)
+    where = "on the whole picture" if mask is None else "on the bird alone"
+    kept_without, kept = np.count_nonzero(counted > 0), np.count_nonzero(counted > -bias)
+    print(f"Non-zero pixels {where}, of {counted.size:,}:")
+    print(f"  ReLU(map):        {kept_without:,} ({share(counted > 0)}), wherever the map is above 0")
+    print(f"  ReLU(map + b):    {kept:,} ({share(counted > -bias)}), only where the map is above {-bias}")
+    if mask is not None:
+        print(f"  (on the whole picture, background included: {share(laplacian > 0)} and {share(laplacian > -bias)})")
+    exact = np.array_equal(activation > 0, laplacian > -bias)
+    print(f"ReLU(map + b) > 0 exactly where map > {-bias}: {exact}")
     print("A negative bias is a threshold: it silences the weak responses and keeps the strong")
     print("ones, shifted down by |b|. ReLU also drops the negative side: this neuron answers only to")
     print("pixels darker than their neighbours; a second one with the kernel times -1 would answer")
     print("to the brighter ones. A network learns its kernels' weights and biases from data.")
-    figure, axes = panels_figure(
-        3, f"A neuron with b = {bias}: ReLU(map + b) keeps only the responses above {-bias}", *aspect_of(laplacian),
-        panel_inches=4,
-    )
-    draw_signed(axes[0], laplacian, SIGNED_SCALE, "the Laplacian's feature map", colour_bar=False)
-    draw_signed(axes[1], shifted, SIGNED_SCALE, f"map + b, b = {bias}")
-    draw_grey(axes[2], np.minimum(shrunk(activation) * (255 / SIGNED_SCALE), 255),
-              f"ReLU(map + b): black 0, white {SIGNED_SCALE} or more")
-    figures.add("image_bias_relu", figure)
+    figures.add("image_bias_relu", bias_relu_figure(laplacian, bias))
 
 
 def subtracting_neighbours(image, mask, figures):
@@ -760,24 +877,19 @@ def subtracting_neighbours(image, mask, figures):
         (VERTICAL_PAIR, "vertical neighbours", "upper", "horizontal edges"),
     ):
         difference = convolve_fast(image, kernel)
-        np.abs(difference, out=difference)
         print(f"kernel ({pair}) = {one_line(kernel)}: each output is the {neighbour} neighbour minus the pixel")
-        print(f"  |feature map|: min {difference.min():g}, max {difference.max():g}; largest across {edges}")
-        alike = on_the_subject(difference, mask) < SMALL_DIFFERENCE
-        print(f"  {where}, {share(alike)} of pixels differ from their {neighbour} neighbour "
+        print(f"  feature map: min {difference.min():g}, max {difference.max():g}; largest across {edges}")
+        panels.append((shrunk(difference).copy(), f"{one_line(kernel)}: {neighbour} neighbour - pixel\n"
+                       f"lights up {edges}"))
+        alike = np.abs(difference) < SMALL_DIFFERENCE
+        del difference
+        print(f"  {where}, {share(on_the_subject(alike, mask))} of pixels differ from their {neighbour} neighbour "
               f"by less than {SMALL_DIFFERENCE}")
         if mask is not None:
-            print(f"  (on the whole picture, background included: {share(difference < SMALL_DIFFERENCE)})")
-        np.clip(difference, 0, 255, out=difference)
-        title = f"{one_line(kernel)}: {neighbour} neighbour - pixel\nlights up {edges}"
-        panels.append((for_display(difference), title))
-        del difference
+            print(f"  (on the whole picture, background included: {share(alike)})")
     print("Read as written, [[-1 1]] looks like right minus left; convolution flips it, so it")
     print("computes left minus right: the neighbour before minus the pixel.")
-    figures.add(
-        "image_neighbours",
-        grey_figure(panels, "|neighbour - pixel|: 0 on flat regions, large across an edge"),
-    )
+    figures.add("image_neighbours", neighbours_figure(panels))
 
 
 def the_sign_of_sobel_and_emboss():
@@ -810,39 +922,16 @@ def the_sign_of_sobel_and_emboss():
 
 def a_gallery_of_classic_kernels(image, figures):
     """README "### A gallery of classic kernels": the convolution-matrix filters of image
-    editors, and the scipy.ndimage shortcut the gallery uses.
+    editors, applied with scipy.ndimage.
 
     image: float32 grey levels (H, W), 0..255 (ndimage reads float32 faster than uint8).
+    A photo larger than DRAWN_PIXELS on its long side is shrunk to that first.
     """
     lessonkit.heading("A gallery of classic kernels")
     corner = image[:200, :200].astype(np.float64)
-    rows, columns = corner.shape
-    symm = signal.convolve2d(corner, LAPLACIAN, mode="same", boundary="symm")
-    print("scipy.ndimage.convolve(mode='reflect') against signal.convolve2d(boundary='symm'),")
-    print(f"on the top-left {rows}x{columns} corner of the photo:")
-    print(f"  3x3 Laplacian, equal: {np.array_equal(convolve_fast(corner, LAPLACIAN), symm)}")
-    even = np.array([[1, 2], [3, 4]])
-    even_symm = signal.convolve2d(corner, even, mode="same", boundary="symm")
-    shifted = ndimage.convolve(corner, even, mode="reflect", origin=-1)
-    print(f"  2x2 kernel {one_line(even)}, equal: "
-          f"{np.array_equal(ndimage.convolve(corner, even, mode='reflect'), even_symm)}")
-    print(f"  the same with ndimage's origin=-1, equal: {np.array_equal(shifted, even_symm)}")
-    print("An even kernel has no middle pixel, and the two libraries centre it one row and one")
-    print("column apart; origin=-1 lines ndimage up with signal (this lesson's convolve_fast")
-    print("does so). For odd kernels they agree.")
-    print("Mind the names of the ways to extend a border:")
-    row = np.array([1, 2, 3])
-    print(f"  np.pad({row}, 2, mode='symmetric') = {np.pad(row, 2, mode='symmetric')}: "
-          "signal's 'symm', ndimage's 'reflect'")
-    print(f"  np.pad({row}, 2, mode='reflect')   = {np.pad(row, 2, mode='reflect')}: ndimage's 'mirror'")
-    padded = {mode: signal.convolve2d(np.pad(corner, 1, mode=mode), LAPLACIAN, mode="valid")
-              for mode in ("symmetric", "reflect")}
-    reflect = np.array_equal(convolve_fast(corner, LAPLACIAN), padded["symmetric"])
-    mirror = np.array_equal(ndimage.convolve(corner, LAPLACIAN, mode="mirror"), padded["reflect"])
-    print(f"  ndimage 'reflect' == np.pad 'symmetric': {reflect}; ndimage 'mirror' == np.pad 'reflect': {mirror}")
-    print("Every kernel of the gallery is 3x3, so it uses ndimage, which is faster on a big photo.")
+    print("Like the Laplacian's, the gallery's maps come from scipy.ndimage.convolve(mode='reflect').")
     enhance = GALLERY["edge enhance (GIMP)"]
-    same_difference = np.array_equal(convolve_fast(corner, enhance)[:, :-1], convolve(corner, HORIZONTAL_PAIR)[:, 1:])
+    same_difference = np.allclose(convolve_fast(corner, enhance)[:, :-1], convolve(corner, HORIZONTAL_PAIR)[:, 1:])
     print(f"edge enhance here is GIMP's {one_line(enhance)}: weights sum to {np.sum(enhance):g}, the same")
     print(f"neighbour difference as {one_line(HORIZONTAL_PAIR)}, one column over: {same_difference}.")
     size, scale, _, weights = ImageFilter.EDGE_ENHANCE.filterargs
@@ -850,20 +939,87 @@ def a_gallery_of_classic_kernels(image, figures):
     print("Pillow's ImageFilter.EDGE_ENHANCE is another kernel, whose weights sum to "
           f"{np.sum(pillow):g}: a sharpening kernel,")
     print(kernel_text(pillow))
-    print("Kernels whose weights sum to 1 keep the brightness of flat regions: their map is a picture.")
-    print("Kernels whose weights sum to 0 give 0 on flat regions: we show |map|. Both clipped to 0..255.")
+    print("Kernels whose weights sum to 1 keep the brightness of flat regions: their map is a picture,")
+    print("drawn in grey, clipped to 0..255. Kernels whose weights sum to 0 give 0 on flat regions:")
+    print(f"their map is drawn with its sign, red > 0, blue < 0, full colour from +-{GALLERY_LIMIT} on.")
+    print("The figure titles each kernel as written; the convolution turns it 180 degrees as it slides.")
+    working = shrunk(image)
+    if working.shape != image.shape:
+        print(f"The photo is {image.shape[0]} x {image.shape[1]} pixels and the gallery draws each map small, so it")
+        print(f"applies the kernels to a copy shrunk to {working.shape[0]} x {working.shape[1]} by averaging blocks of "
+              "pixels: a 3x3 kernel")
+        print("then spans 3x3 pixels of what is drawn, and nine full-size maps are not computed.")
     gallery = []
     for name, kernel in GALLERY.items():
-        feature_map = convolve_fast(image, kernel)
+        feature_map = convolve_fast(working, kernel)
         print()
         print(f"{name} (weights sum to {np.sum(kernel):g}), feature map min {feature_map.min():.4g}, "
               f"max {feature_map.max():.4g}:")
         print(kernel_text(kernel))
-        picture = for_display(as_picture(feature_map, kernel, out=feature_map), longest=GALLERY_PIXELS)
-        gallery.append((picture, f"{name}\n{kernel_text(kernel)}"))
+        signed = bool(np.isclose(np.sum(kernel), 0))
+        if signed:
+            picture = shrunk(feature_map, GALLERY_PIXELS)
+        else:
+            picture = for_display(as_picture(feature_map, kernel, out=feature_map), longest=GALLERY_PIXELS)
+        gallery.append((picture, f"{name}\n{kernel_text(kernel)}", signed))
         del feature_map
-    figures.add("image_gallery",
-                gallery_figure(gallery, "Classic kernels: blurs erase the detail, edge kernels keep it"))
+    figures.add("image_gallery", gallery_figure(gallery, GALLERY_TITLE, GALLERY_LIMIT))
+
+
+def border_names_and_even_kernels(image):
+    """README "### Border names and even kernels in scipy.ndimage" (in "Conventions and
+    corner cases"): ndimage's and np.pad's names for signal's 'symm', and where ndimage
+    centres an even kernel.
+
+    image: float32 grey levels (H, W), 0..255.
+    """
+    lessonkit.heading("Border names and even kernels in scipy.ndimage")
+    corner = image[:200, :200].astype(np.float64)
+    rows, columns = corner.shape
+    print(f"On the top-left {rows}x{columns} corner of the photo, against signal.convolve2d(boundary='symm'):")
+    symm = signal.convolve2d(corner, LAPLACIAN, mode="same", boundary="symm")
+    reflect = ndimage.convolve(corner, LAPLACIAN, mode="reflect")
+    print(f"  3x3 Laplacian, ndimage.convolve(mode='reflect'), equal: {np.allclose(reflect, symm)}")
+    even = np.array([[1, 2], [3, 4]])
+    even_symm = signal.convolve2d(corner, even, mode="same", boundary="symm")
+    shifted = ndimage.convolve(corner, even, mode="reflect", origin=-1)
+    print(f"  2x2 kernel {one_line(even)}, equal: "
+          f"{np.allclose(ndimage.convolve(corner, even, mode='reflect'), even_symm)}")
+    print(f"  the same with ndimage's origin=-1, equal: {np.allclose(shifted, even_symm)}")
+    print("An even kernel has no middle pixel, and the two libraries centre it one row and one")
+    print("column apart; origin=-1 lines ndimage up with signal (this lesson's convolve_fast")
+    print("does so). For odd kernels they agree.")
+    print("The names of the ways to extend a border differ from library to library:")
+    row = np.array([1, 2, 3])
+    print(f"  np.pad({row}, 2, mode='symmetric') = {np.pad(row, 2, mode='symmetric')}: "
+          "signal's 'symm', ndimage's 'reflect'")
+    print(f"  np.pad({row}, 2, mode='reflect')   = {np.pad(row, 2, mode='reflect')}: ndimage's 'mirror'")
+    padded = {mode: signal.convolve2d(np.pad(corner, 1, mode=mode), LAPLACIAN, mode="valid")
+              for mode in ("symmetric", "reflect")}
+    reflect = np.allclose(convolve_fast(corner, LAPLACIAN), padded["symmetric"])
+    mirror = np.allclose(ndimage.convolve(corner, LAPLACIAN, mode="mirror"), padded["reflect"])
+    print(f"  ndimage 'reflect' == np.pad 'symmetric': {reflect}; ndimage 'mirror' == np.pad 'reflect': {mirror}")
+
+
+# Your own kernel ------------------------------------------------------------------------------
+
+
+def kernel_and_picture(text, path):
+    """The learner's kernel and picture, both checked before anything is computed.
+
+    text: the kernel as --kernel takes it; path: Path of the picture.
+    Returns (kernel, image): a float64 array (k_h, k_w) and a uint8 array (H, W).
+    Raises lessonkit.LessonError, one line, as parse_kernel and load_grayscale do, or if the
+    kernel is larger than the picture.
+    """
+    kernel = parse_kernel(text)
+    image = load_grayscale(path)
+    if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise lessonkit.LessonError(
+            f"--kernel is {kernel.shape[0]}x{kernel.shape[1]}, larger than {Path(path).name} "
+            f"({image.shape[0]}x{image.shape[1]} pixels)"
+        )
+    return kernel, image
 
 
 def your_own_kernel(path, text, figures):
@@ -872,13 +1028,7 @@ def your_own_kernel(path, text, figures):
 
     path: Path of the picture; text: the kernel as --kernel gives it.
     """
-    kernel = parse_kernel(text)
-    image = load_grayscale(path)
-    if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
-        raise lessonkit.LessonError(
-            f"--kernel is {kernel.shape[0]}x{kernel.shape[1]}, larger than {path.name} "
-            f"({image.shape[0]}x{image.shape[1]} pixels)"
-        )
+    kernel, image = kernel_and_picture(text, path)
     lessonkit.heading("Your own kernel")
     height, width = image.shape
     print(f"{path.name}: {height} rows x {width} columns")
@@ -899,12 +1049,142 @@ def your_own_kernel(path, text, figures):
     written = re.sub(r"\[ +", "[", " ".join(kernel_text(kernel).split()))
     title = f"Your kernel {written}" if len(written) <= 70 else f"Your {kernel.shape[0]}x{kernel.shape[1]} kernel"
     figures.add("image_kernel", grey_figure([(image, "the photo in grey"), (picture, f"{shown}, clipped to 0..255")],
-                                            title))
+                                            title, bar_label="grey level"))
+
+
+# A playground for notebooks --------------------------------------------------------------------
+
+
+def kernel_as_text(kernel):
+    """A kernel written as --kernel takes it: rows separated by ';', fractions kept exact
+    where the denominator is at most 64.
+
+    >>> kernel_as_text(GALLERY["box blur"][:2, :2]), kernel_as_text(HORIZONTAL_PAIR)
+    ('1/9 1/9; 1/9 1/9', '-1 1')
+    """
+    return "; ".join(" ".join(weight_text(weight) for weight in row) for row in np.asarray(kernel, dtype=np.float64))
+
+
+def weight_text(weight):
+    """One kernel weight as short text: a whole number, a fraction or 4 significant digits.
+
+    >>> weight_text(-2.0), weight_text(0.0625), weight_text(0.123456)
+    ('-2', '1/16', '0.1235')
+    """
+    fraction = Fraction(weight).limit_denominator(64)
+    if np.isclose(float(fraction), weight, rtol=0, atol=1e-12):
+        return str(fraction)
+    return f"{weight:.4g}"
+
+
+def draw_kernel(axes, kernel, largest=7):
+    """Draw a kernel's weights as a grid of kernel-peach cells holding their numbers (the
+    numbers are left out beyond `largest` rows or columns, where they would not be readable).
+
+    kernel: array (k_h, k_w). Returns the list of the texts drawn.
+    """
+    from matplotlib.patches import Rectangle
+
+    rows, columns = kernel.shape
+    texts = []
+    for (row, column), weight in np.ndenumerate(kernel):
+        axes.add_patch(Rectangle((column, row), 1, 1, facecolor=lessonkit.COLOURS["kernel"], edgecolor="grey"))
+        if max(rows, columns) <= largest:
+            texts.append(axes.text(column + 0.5, row + 0.5, weight_text(weight), ha="center", va="center"))
+    axes.set_xlim(0, max(rows, columns))
+    axes.set_ylim(max(rows, columns), 0)
+    axes.set_aspect("equal")
+    axes.set_axis_off()
+    axes.set_title(f"kernel {rows}x{columns}, sum {np.sum(kernel):g}\n(turned 180° to slide)")
+    return texts
+
+
+def display_name(display):
+    """What a display choice of kernel_playground draws, in words; ValueError for any other.
+
+    >>> display_name("abs")
+    '|map|'
+    """
+    if display not in DISPLAYS:
+        raise ValueError(f"display must be one of {', '.join(map(repr, DISPLAYS))}, not {display!r}")
+    return DISPLAYS[display]
+
+
+def playground_figure(image, kernel, feature_map, display="signed", name="the photo"):
+    """The picture, the kernel's numbers and the feature map, drawn as `display` says:
+    "signed" (red > 0, blue < 0, symmetric colour bar), "abs" (|map|) or "relu" (ReLU(map)).
+    The map's panel gives the map's min and max.
+
+    image: array (H, W), 0..255; kernel: array (k_h, k_w); feature_map: float array (H, W).
+    Returns a matplotlib Figure.
+    """
+    figure, axes = panels_figure(3, f"{name} ⊛ kernel ({display_name(display)})", *aspect_of(image))
+    draw_grey(axes[0], image, f"{name}, {image.shape[0]} x {image.shape[1]}")
+    draw_kernel(axes[1], kernel)
+    low, high = float(feature_map.min()), float(feature_map.max())
+    title = f"feature map\nmin {low:.4g}, max {high:.4g}"
+    if display == "signed":
+        limit = max(abs(low), abs(high)) or 1.0
+        shown = draw_signed(axes[2], feature_map, limit, title)
+        add_colour_bar(shown, axes[2], "map value", low, high)
+    else:
+        values = np.abs(feature_map) if display == "abs" else relu(feature_map)
+        limit = float(values.max()) or 1.0
+        shown = draw_scale(axes[2], values, limit, title)
+        add_colour_bar(shown, axes[2], DISPLAYS[display], 0, limit)
+    return figure
+
+
+def kernel_playground(kernel, image=None, display="signed"):
+    """Apply a kernel of your own to the photo, or to the picture at `image`, and draw the
+    picture, the kernel and the feature map (see playground_figure).
+
+    kernel: text as --kernel takes it, e.g. "0 -1 0; -1 5 -1; 0 -1 0".
+    image: path of a picture (default: the lesson's photo); display: "signed", "abs" or "relu".
+    Returns the matplotlib Figure. Raises ValueError with the command line's one-line
+    message for a malformed kernel, a bad picture or a kernel larger than the picture.
+    """
+    display_name(display)
+    path = PHOTO if image is None else Path(image)
+    try:
+        weights, pixels = kernel_and_picture(kernel, path)
+    except lessonkit.LessonError as error:
+        raise ValueError(str(error)) from None
+    name = "the photo" if image is None else path.name
+    return playground_figure(pixels, weights, convolve(pixels, weights), display, name)
+
+
+def interactive_playground(image=None):
+    """In a notebook: a text box for the kernel, a choice among the gallery's kernels (it
+    fills the text box) and the display, redrawn with kernel_playground at each change.
+    A malformed kernel prints its one-line message instead of a figure.
+
+    image: path of a picture (default: the lesson's photo).
+    Returns the ipywidgets.interactive widget, which a notebook shows as a cell's last value.
+    """
+    import ipywidgets
+    import matplotlib.pyplot as plt
+    from IPython.display import display as show_in_notebook
+
+    text = ipywidgets.Text(value=kernel_as_text(GALLERY["sharpen"]), description="kernel", continuous_update=False)
+    gallery = ipywidgets.Dropdown(options=list(GALLERY), value="sharpen", description="gallery")
+    gallery.observe(lambda change: setattr(text, "value", kernel_as_text(GALLERY[change["new"]])), names="value")
+
+    def show(kernel, gallery, display):
+        try:
+            figure = kernel_playground(kernel, image, display)
+        except ValueError as error:
+            print(f"error: {error}")
+            return
+        show_in_notebook(figure)  # inside the widget's own output area
+        plt.close(figure)
+
+    return ipywidgets.interactive(show, kernel=text, gallery=gallery, display=list(DISPLAYS))
 
 
 @lessonkit.lesson_main
 def main(argv=None):
-    """The lesson's table of contents: its README sections, in order."""
+    """The lesson's table of contents: its README sections, in order (the appendix last)."""
     args = lessonkit.parse_args(__doc__, argv, image=PHOTO, options={"--kernel": ("ROWS", KERNEL_HELP)})
     figures = lessonkit.Figures(args)
     if args.kernel is not None:
@@ -912,10 +1192,11 @@ def main(argv=None):
         return figures.write()
     pixels, mask = convolution_applied_to_an_image(args.image, figures)
     laplacian = the_laplacian(pixels, figures)
-    a_bias_then_relu(laplacian, figures)
+    a_bias_then_relu(laplacian, mask, figures)
     subtracting_neighbours(pixels, mask, figures)
     the_sign_of_sobel_and_emboss()
     a_gallery_of_classic_kernels(pixels, figures)
+    border_names_and_even_kernels(pixels)
     return figures.write()
 
 

@@ -1,8 +1,10 @@
 """Convolution applied to a digit.
 
-A handwritten 3 in the style of MNIST: 28x28 grey levels, a light stroke on a black ground,
-the input of a digit-reading network (a digit in dark ink on light paper is inverted to match).
-The lesson prints its pixels, applies the Laplacian, then runs a bank of four edge detectors
+A 3 drawn by a script (data/make_num3.py) in the style of MNIST: 28x28 grey levels in which
+ink is the high value (0 the ground, 255 full ink), so a light stroke 3 to 4 pixels wide on a
+black ground, the input of a digit-reading network. A digit of your own in dark ink on light
+paper is inverted, so that its ink is the high value too. The lesson prints the digit's
+pixels, applies the Laplacian, then runs a bank of four edge detectors
 (vertical, horizontal and the two diagonals): the kind of feature maps a CNN's first layer
 computes. Last, what a second layer would read: bias, ReLU and 2x2 max pooling, stacked
 channels-last as TensorFlow reads them. It reuses 3_image.py's pieces.
@@ -17,6 +19,7 @@ import lessonkit
 
 image_lesson = importlib.import_module("3_image")
 
+INK = 127  # grey levels above this count as ink when the stroke's width is measured
 PRINTED_SIDE = 28  # pictures up to 28x28 are printed whole, larger ones shrunk to this
 BIAS = -100  # the bias of every channel in "What the next layer sees"
 
@@ -29,8 +32,9 @@ EDGE_DETECTORS = {
 
 
 def light_on_dark(image):
-    """The image as MNIST draws digits, a light stroke on a dark ground: a picture whose median
-    grey level is above 127 (mostly light, so dark ink on light paper) is inverted, 255 - image.
+    """The image with its ink as the high value, as in MNIST (0 the ground, 255 full ink): a
+    picture whose median grey level is above 127 (mostly light, so dark ink on light paper)
+    is inverted, 255 - image.
 
     image: uint8 array (height, width).
     Returns (image, inverted): a uint8 array (height, width), and whether it was inverted.
@@ -85,22 +89,37 @@ def detector_bank(image, detectors=EDGE_DETECTORS):
     return {name: image_lesson.convolve(image, kernel) for name, kernel in detectors.items()}
 
 
-def bank_figure(maps, detectors=EDGE_DETECTORS, title=None):
-    """One panel per detector, |feature map| on one shared grey scale (white = the largest
-    |value| over all the maps), titled with the detector's matrix.
+def bank_figure(maps, title, detectors=EDGE_DETECTORS, limit=None):
+    """One panel per detector, each map with its sign (red > 0, blue < 0) on one shared,
+    symmetric colour bar of +-limit (default: the largest |value| over all the maps),
+    titled with the detector's matrix.
 
-    maps: dict name -> array (H, W); detectors: dict name -> kernel, the same names;
-    title: the figure's title (a default says what the panels show).
+    maps: dict name -> array (H, W); detectors: dict name -> kernel, the same names.
     Returns a matplotlib Figure.
     """
-    largest = max(float(np.abs(feature_map).max()) for feature_map in maps.values()) or 1.0
-    panels = []
-    for name, feature_map in maps.items():
-        picture = image_lesson.for_display(np.abs(feature_map) * (255 / largest), image_lesson.GALLERY_PIXELS)
-        panels.append((picture, f"{name} edges\n{image_lesson.kernel_text(detectors[name])}"))
-    if title is None:
-        title = f"A bank of edge detectors: each lights up one direction (white = |value| {largest:g})"
-    return image_lesson.gallery_figure(panels, title, columns=len(panels))
+    if limit is None:
+        limit = largest_value(maps)
+    height, width = next(iter(maps.values())).shape
+    lines = max(image_lesson.kernel_text(kernel).count("\n") + 2 for kernel in detectors.values())
+    figure, axes = image_lesson.grid_figure(1, len(maps), title, height / width, panel_lines=lines, line_inches=0.155)
+    for ax, (name, feature_map) in zip(axes[0], maps.items()):
+        shown = image_lesson.draw_signed(ax, feature_map, limit, f"{name}\n{image_lesson.kernel_text(detectors[name])}")
+        ax.title.set_fontfamily("monospace")
+        ax.title.set_fontsize(9)
+        ax.images[0].set_interpolation("nearest")
+    low = min(float(feature_map.min()) for feature_map in maps.values())
+    high = max(float(feature_map.max()) for feature_map in maps.values())
+    image_lesson.add_colour_bar(shown, list(axes[0]), "map value", low, high)
+    return figure
+
+
+def largest_value(maps):
+    """The largest |value| over a dict of arrays (1 if they are all 0), a shared colour scale.
+
+    >>> largest_value({"a": np.array([-3.0, 2.0]), "b": np.array([1.0])})
+    3.0
+    """
+    return max(float(np.abs(feature_map).max()) for feature_map in maps.values()) or 1.0
 
 
 def max_pool2d(maps, size=2):
@@ -119,6 +138,24 @@ def max_pool2d(maps, size=2):
     return blocks.max(axis=(1, 3))
 
 
+def ink_runs(image, ink=INK):
+    """How long the runs of ink (grey levels above `ink`) are, along every row and every
+    column: a stroke w pixels wide gives many runs of about w.
+
+    image: array (H, W). Returns a dict length -> number of runs, by length.
+
+    >>> ink_runs(np.array([[0, 200, 200, 0], [0, 200, 200, 0]]))
+    {2: 4}
+    """
+    lengths = []
+    for lines in (image, image.T):
+        for line in np.asarray(lines) > ink:
+            edges = np.flatnonzero(np.diff(np.concatenate([[0], line.astype(np.int8), [0]])))
+            lengths += list(edges[1::2] - edges[::2])
+    counts = np.bincount(lengths) if lengths else np.zeros(1, dtype=int)
+    return {int(length): int(count) for length, count in enumerate(counts) if count}
+
+
 def light_bar():
     """A light vertical stroke, three pixels wide, on black: columns 3..5 of a 7x9 picture.
 
@@ -131,7 +168,8 @@ def light_bar():
 
 
 def signed_figure(image, feature_map, title):
-    """The image beside a feature map drawn with its sign: red above 0, blue below, white at 0.
+    """The image beside a feature map drawn with its sign: red above 0, blue below, white at 0,
+    on a symmetric colour bar of +- the largest |value|.
 
     image: array (H, W), 0..255; feature_map: array (H, W), any sign.
     Returns a matplotlib Figure.
@@ -139,8 +177,20 @@ def signed_figure(image, feature_map, title):
     limit = float(np.abs(feature_map).max()) or 1.0
     figure, (left, right) = image_lesson.panels_figure(2, title, image.shape[0] / image.shape[1])
     image_lesson.draw_grey(left, image, "the digit")
-    image_lesson.draw_signed(right, feature_map, limit, "feature map: red > 0 (darker than its\nneighbours), "
-                             "blue < 0 (brighter), white 0")
+    shown = image_lesson.draw_signed(right, feature_map, limit, "feature map: red > 0 (darker than\n"
+                                     "its neighbours), blue < 0 (brighter)")
+    image_lesson.add_colour_bar(shown, right, "Laplacian value", float(feature_map.min()), float(feature_map.max()))
+    for ax in (left, right):
+        ax.images[0].set_interpolation("nearest")
+    return figure
+
+
+def digit_figure(image):
+    """The digit in grey, with a grey-level colour bar: digit_gray.png. Returns a Figure."""
+    height, width = image.shape
+    figure = image_lesson.grey_figure([(image, f"{height} x {width} pixels")], "The digit as a network gets it",
+                                      bar_label="grey level (ink is high)", width=image_lesson.FIGURE_INCHES / 2)
+    figure.axes[0].images[0].set_interpolation("nearest")
     return figure
 
 
@@ -158,8 +208,9 @@ def convolution_applied_to_a_digit(path, figures):
     print(f"{path.name}: {height} rows x {width} columns, dtype {image.dtype}, values {image.min()}..{image.max()}")
     image, inverted = light_on_dark(image)
     if inverted:
-        print("Dark ink on a light ground (median grey level above 127), so inverted as MNIST")
-        print(f"has it, image = 255 - image: a light stroke on a dark ground, values {image.min()}..{image.max()}.")
+        print("Dark ink on a light ground (median grey level above 127), so inverted, image = 255 - image,")
+        print("to make ink the high value as in MNIST: a light stroke on a dark ground, "
+              f"values {image.min()}..{image.max()}.")
     levels, shrunk = printable(image)
     if shrunk:
         print(f"Shrunk to {levels.shape[0]} x {levels.shape[1]} by averaging blocks of pixels, each as two hex digits:")
@@ -167,11 +218,7 @@ def convolution_applied_to_a_digit(path, figures):
         print("Every pixel as two hex digits (MNIST digits are 28 x 28 like this one):")
     print("00 (shown ..) is 0, black; 7f is 127, mid-grey; ff is 255, white.")
     print(hex_rows(levels))
-    figures.add(
-        "digit_gray",
-        image_lesson.grey_figure([(image, f"{height} x {width} pixels, 0 (black) .. 255 (white)")],
-                                 "The digit as a network gets it"),
-    )
+    figures.add("digit_gray", digit_figure(image))
     return image
 
 
@@ -185,13 +232,27 @@ def the_laplacian_of_the_digit(image, figures):
     print(image_lesson.LAPLACIAN)
     laplacian = image_lesson.convolve(image, image_lesson.LAPLACIAN)
     print(f"feature map: {image_lesson.summary(laplacian)}")
-    print("Negative where a pixel is brighter than the mean of its four neighbours (on the stroke),")
-    print("positive where it is darker (the ground just beside the stroke), 0 where it equals")
-    print("that mean (the flat ground). The stroke is a thin line, the Laplacian's favourite.")
+    print("Negative where a pixel is brighter than the mean of its four neighbours (the stroke's")
+    print("rim), positive where it is darker (the ground just beside the stroke), 0 where it equals")
+    print("that mean (the flat ground).")
     print(f"{image_lesson.share(laplacian == 0)} of the pixels give exactly 0.")
+    runs = ink_runs(image)
+    common = sorted(runs, key=lambda length: (-runs[length], length))[:2]
+    print(f"Runs of ink (grey level above {INK}) along the rows and the columns, length: count")
+    print("  " + (", ".join(f"{length}: {count}" for length, count in runs.items()) or "none"))
+    if runs:
+        widths = " to ".join(map(str, sorted(common)))
+        line = ", not a one-pixel line" if min(common) > 1 else ""
+        print(f"The commonest run lengths: the stroke is {widths} pixels wide{line}.")
+    bar = light_bar()
+    across = image_lesson.convolve(bar, image_lesson.LAPLACIAN)[3]
+    print(f"Across a light stroke 3 pixels wide, {bar[3].astype(int)},")
+    print(f"the Laplacian is {across.astype(int)}:")
+    print("negative on the stroke's two rims, 0 in its middle, positive on the ground beside it.")
     figures.add(
         "digit_edges",
-        signed_figure(image, laplacian, "The Laplacian of the digit: negative on the stroke, positive around it"),
+        signed_figure(image, laplacian,
+                      "The Laplacian of the digit: negative inside the stroke's rims, positive beside them"),
     )
 
 
@@ -221,7 +282,8 @@ def a_bank_of_edge_detectors(image, figures):
     print("The kernels are written for correlation; the convolution flips them, so 'vertical'")
     print("computes left minus right. The horizontal map is likewise negative on a stroke's top")
     print(f"side and positive on its bottom side: {np.array_equal(detector_bank(bar.T)['horizontal'][:, 3], across)}.")
-    figures.add("digit_bank", bank_figure(maps))
+    figures.add("digit_bank", bank_figure(
+        maps, "A bank of edge detectors, one shared scale: each answers to one direction; red > 0, blue < 0"))
     return maps
 
 
@@ -239,8 +301,8 @@ def what_the_next_layer_sees(maps, figures, bias=BIAS):
         print(f"  {name:<12} non-zero pixels: {np.count_nonzero(maps[name]):>4} in the map, "
               f"{np.count_nonzero(channel):>4} after ReLU(map + b)")
     across = image_lesson.relu(detector_bank(light_bar())["vertical"][3] + bias)
-    print("ReLU keeps one sign only. Across the light stroke of the bank's section, ReLU(vertical")
-    print(f"map + b) is {across.astype(int)}: its right side only.")
+    print("ReLU keeps one sign only. Across the light stroke of the bank's section:")
+    print(f"ReLU(vertical map + b) = {across.astype(int)}: its right side only.")
     pooled = max_pool2d(activations)
     print(f"Stacked on a last axis (channels-last, NHWC as in 2_TensorFlow.py): shape {activations.shape}.")
     print(f"2x2 max pooling keeps the largest value of each 2x2 block: shape {pooled.shape}.")
@@ -250,11 +312,9 @@ def what_the_next_layer_sees(maps, figures, bias=BIAS):
     print(f"A batch of one image is {(1, *pooled.shape)}: the input a second Conv2D layer reads,")
     print("not the raw signed maps. A CNN learns the kernels and biases of both layers from data.")
     relu_maps = {name: activations[..., index] for index, name in enumerate(maps)}
-    figures.add(
-        "digit_relu",
-        bank_figure(relu_maps, title=f"What the next layer reads, before pooling: ReLU(map + b), b = {bias}: "
-                                     "one side of each stroke"),
-    )
+    figures.add("digit_relu", bank_figure(
+        relu_maps, f"ReLU(map + b), b = {bias}, on the bank's scale: the blue side of each stroke is gone",
+        limit=largest_value(maps)))
 
 
 @lessonkit.lesson_main

@@ -21,6 +21,28 @@ spec = importlib.util.spec_from_file_location("make_bird", ROOT / "data" / "make
 make_bird = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(make_bird)
 
+class Collect:
+    """A stand-in for lessonkit.Figures that keeps what a section adds."""
+
+    def __init__(self):
+        self.added = {}
+
+    def add(self, name, figure):
+        self.added[name] = figure
+
+
+def texts(figure):
+    """Every non-empty text a matplotlib figure draws, titles and colour-bar labels included."""
+    from matplotlib.text import Text
+
+    return [text.get_text() for text in figure.findobj(Text) if text.get_visible() and text.get_text().strip()]
+
+
+def colour_bar_of(axes):
+    """The colour bar drawn for the first picture on `axes`."""
+    return axes.images[0].colorbar
+
+
 FIGURES = ["image_gray.png", "image_laplacian.png", "image_bias_relu.png", "image_neighbours.png", "image_gallery.png"]
 
 
@@ -381,7 +403,7 @@ def test_laplacian_is_float32_and_keeps_the_shape():
     laplacian = lesson.convolve(image, lesson.LAPLACIAN)
     assert laplacian.shape == (7, 11) and laplacian.dtype == np.float32
     expected = signal.convolve2d(image.astype(float), lesson.LAPLACIAN, mode="same", boundary="symm")
-    assert np.array_equal(laplacian, expected)
+    assert np.allclose(laplacian, expected)
 
 
 def test_strongest_laplacian_response_on_the_bird_is_a_dark_speck():
@@ -406,6 +428,23 @@ def test_a_negative_bias_then_relu_keeps_exactly_the_responses_above_minus_b():
     assert np.count_nonzero(activation) == np.count_nonzero(laplacian > 50) == 3439
     assert np.count_nonzero(laplacian > 0) == 18868
     assert activation.max() == laplacian.max() - 50
+
+
+def test_relu_counts_are_taken_on_the_bird_alone(capsys):
+    bird = lesson.load_grayscale(lessonkit.data_path("bird.jpg"))
+    mask = lesson.bird_mask(lesson.PHOTO, bird.shape)
+    laplacian = lesson.convolve(bird, lesson.LAPLACIAN)
+    on_bird = laplacian[mask]
+    assert np.count_nonzero(on_bird > 0) == 15122 and lesson.share(on_bird > 0) == "49.87%"
+    assert np.count_nonzero(on_bird > 50) == 3370 and lesson.share(on_bird > 50) == "11.11%"
+    lesson.a_bias_then_relu(laplacian, mask, Collect())
+    printed = capsys.readouterr().out
+    assert "Non-zero pixels on the bird alone, of 30,322:" in printed
+    assert "ReLU(map):        15,122 (49.87%), wherever the map is above 0" in printed
+    assert "ReLU(map + b):    3,370 (11.11%), only where the map is above 50" in printed
+    assert "(on the whole picture, background included: 14.16% and 2.58%)" in printed
+    lesson.a_bias_then_relu(laplacian, None, Collect())
+    assert "Non-zero pixels on the whole picture, of 133,221:" in capsys.readouterr().out
 
 
 def test_pair_kernels_give_the_neighbour_before_minus_the_pixel():
@@ -440,7 +479,7 @@ def test_sobel_x_by_convolution_is_minus_the_derivative_on_a_ramp():
     assert (by_convolution[1:-1, 1:-1] == -80).all()
     assert (by_correlation[1:-1, 1:-1] == 80).all()
     assert (lesson.convolve(ramp.T, lesson.SOBEL_Y)[1:-1, 1:-1] == -80).all()
-    assert np.array_equal(lesson.convolve(ramp, -lesson.SOBEL_X), by_correlation)
+    assert np.allclose(lesson.convolve(ramp, -lesson.SOBEL_X), by_correlation)
 
 
 def test_emboss_by_convolution_shades_what_correlation_lights():
@@ -461,7 +500,9 @@ def test_gallery_holds_the_classic_kernels():
         "Sobel x": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
         "Sobel y": [[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
     }
-    assert list(lesson.GALLERY) == list(expected)
+    assert sorted(lesson.GALLERY) == sorted(expected)
+    sums = [np.sum(kernel) for kernel in lesson.GALLERY.values()]
+    assert sums == sorted(sums, reverse=True)  # the pictures first, then the signed maps
     for name, kernel in expected.items():
         assert np.allclose(lesson.GALLERY[name], kernel), name
 
@@ -478,7 +519,7 @@ def test_gimps_edge_enhance_is_the_neighbour_difference_one_column_over():
     image = np.random.default_rng(5).integers(0, 256, (6, 9)).astype(float)
     enhance = lesson.convolve_fast(image, lesson.GALLERY["edge enhance (GIMP)"])
     pair = lesson.convolve(image, lesson.HORIZONTAL_PAIR)
-    assert np.array_equal(enhance[:, :-1], pair[:, 1:])
+    assert np.allclose(enhance[:, :-1], pair[:, 1:])
 
 
 def test_pillows_edge_enhance_is_a_sharpening_kernel_summing_to_1():
@@ -490,7 +531,7 @@ def test_pillows_edge_enhance_is_a_sharpening_kernel_summing_to_1():
 
 def test_identity_kernel_gives_the_image_back():
     image = np.random.default_rng(2).integers(0, 256, (9, 4), dtype=np.uint8)
-    assert np.array_equal(lesson.convolve_fast(image, lesson.GALLERY["identity"]), image)
+    assert np.allclose(lesson.convolve_fast(image, lesson.GALLERY["identity"]), image)
 
 
 def test_kernel_text_writes_whole_numbers_and_a_fraction():
@@ -515,11 +556,6 @@ def test_for_display_shrinks_big_pictures_only():
     assert small.shape == (lesson.DRAWN_PIXELS * 3 // 4, lesson.DRAWN_PIXELS)
     assert small.dtype == np.uint8 and (small == 100).all()
     assert lesson.for_display(np.full((2, 3), 7.0)).tolist() == [[7, 7, 7], [7, 7, 7]]
-
-
-def test_signed_levels_put_0_in_the_middle_and_clip():
-    levels = lesson.signed_levels(np.array([-200.0, -100.0, 0.0, 50.0, 100.0]), 100)
-    assert levels.tolist() == [0, 0, 127.5, 191.25, 255]
 
 
 def test_zoom_on_an_edge_finds_the_step_and_stays_in_the_frame():
@@ -549,8 +585,8 @@ even_kernels = arrays(
 def test_ndimage_reflect_equals_signal_symm_for_odd_kernels(image, kernel):
     ours = lesson.convolve_fast(image, kernel)
     scipy_map = signal.convolve2d(image.astype(float), kernel, mode="same", boundary="symm")
-    assert np.array_equal(ours, scipy_map)
-    assert np.array_equal(lesson.convolve(image, kernel), scipy_map)
+    assert np.allclose(ours, scipy_map)
+    assert np.allclose(lesson.convolve(image, kernel), scipy_map)
 
 
 @settings(max_examples=100, deadline=None)
@@ -560,20 +596,20 @@ def test_ndimage_centres_an_even_kernel_one_row_and_column_away(image, kernel):
         return  # signal's symm mirrors once only; ndimage repeats the mirroring
     symm = signal.convolve2d(image.astype(float), kernel, mode="same", boundary="symm")
     shifted = ndimage.convolve(image.astype(float), kernel.astype(float), mode="reflect", origin=-1)
-    assert np.array_equal(shifted, symm)
+    assert np.allclose(shifted, symm)
 
 
 @settings(max_examples=200, deadline=None)
 @given(images, st.one_of(odd_kernels, even_kernels, arrays(np.int64, (1, 2), elements=st.integers(-9, 9))))
 def test_convolve_fast_equals_convolve_for_every_kernel_size(image, kernel):
-    assert np.array_equal(lesson.convolve_fast(image, kernel), lesson.convolve(image, kernel))
+    assert np.allclose(lesson.convolve_fast(image, kernel), lesson.convolve(image, kernel))
 
 
 def test_ndimage_reflect_differs_from_signal_symm_for_a_2x2_kernel():
     image = np.arange(12.0).reshape(3, 4) ** 2
     kernel = np.array([[1, 2], [3, 4]])
     symm = signal.convolve2d(image, kernel, mode="same", boundary="symm")
-    assert not np.array_equal(ndimage.convolve(image, kernel, mode="reflect"), symm)
+    assert not np.allclose(ndimage.convolve(image, kernel, mode="reflect"), symm)
 
 
 def test_border_names_ndimage_reflect_is_np_pad_symmetric_and_mirror_is_reflect():
@@ -582,15 +618,15 @@ def test_border_names_ndimage_reflect_is_np_pad_symmetric_and_mirror_is_reflect(
     image = np.random.default_rng(6).integers(0, 256, (5, 7)).astype(float)
     for ndimage_mode, pad_mode in (("reflect", "symmetric"), ("mirror", "reflect")):
         padded = signal.convolve2d(np.pad(image, 1, mode=pad_mode), lesson.LAPLACIAN, mode="valid")
-        assert np.array_equal(ndimage.convolve(image, lesson.LAPLACIAN, mode=ndimage_mode), padded)
+        assert np.allclose(ndimage.convolve(image, lesson.LAPLACIAN, mode=ndimage_mode), padded)
 
 
 def test_ndimage_mirror_is_not_signal_symm():
     image = np.array([[1.0, 5.0, 2.0]])
     kernel = [[1, 0, 0]]
     symm = signal.convolve2d(image, kernel, mode="same", boundary="symm")
-    assert np.array_equal(ndimage.convolve(image, kernel, mode="reflect"), symm)
-    assert not np.array_equal(ndimage.convolve(image, kernel, mode="mirror"), symm)
+    assert np.allclose(ndimage.convolve(image, kernel, mode="reflect"), symm)
+    assert not np.allclose(ndimage.convolve(image, kernel, mode="mirror"), symm)
 
 
 @settings(max_examples=200, deadline=None)
@@ -601,7 +637,7 @@ def test_response_at_by_hand_matches_the_whole_map(image, data):
     kernel = np.array(lesson.SOBEL_X)
     patch, value = lesson.response_at(image, kernel, row, column)
     assert patch.shape == (3, 3)
-    assert value == lesson.convolve(image, kernel)[row, column]
+    assert np.isclose(value, lesson.convolve(image, kernel)[row, column])
 
 
 # Your own kernel ------------------------------------------------------------------------------
@@ -700,7 +736,8 @@ def test_lesson_runs_from_another_folder_and_writes_its_figures(run_lesson):
     assert process.returncode == 0, process.stderr
     assert process.stderr == ""
     for heading in ["Convolution applied to an image", "The Laplacian: spots, lines and edges", "A bias, then ReLU",
-                    "Subtracting neighbours", "The sign of Sobel and emboss", "A gallery of classic kernels"]:
+                    "Subtracting neighbours", "The sign of Sobel and emboss", "A gallery of classic kernels",
+                    "Border names and even kernels in scipy.ndimage"]:
         assert f"\n{heading}\n{'-' * len(heading)}\n" in process.stdout
     printed = process.stdout
     assert "bird.jpg: 367 rows x 363 columns, dtype uint8" in printed
@@ -713,14 +750,17 @@ def test_lesson_runs_from_another_folder_and_writes_its_figures(run_lesson):
     assert "ours == scipy: True" in printed
     assert "4 · (160.75 - 66) = 379. It is darker than each of them: a dark speck, not an edge." in printed
     assert "At the step, + on the dark side and - on the bright side: True." in printed
-    assert "ReLU(map + b):    3,439 (2.58%), only where the map is above 50" in printed
+    assert "ReLU(map + b):    3,370 (11.11%), only where the map is above 50" in printed
     assert "ReLU(map + b) > 0 exactly where map > 50: True" in printed
     assert ("on the bird alone, 43.84% of pixels differ from their left neighbour by less than 5\n"
             "  (on the whole picture, background included: 84.98%)") in printed
     assert "correlation (scipy.signal.correlate2d): +80 away from the border" in printed
     assert "convolution (this lesson's convolve):   -80 away from the border" in printed
     assert "convolution == -correlation: True" in printed
-    assert "  3x3 Laplacian, equal: True\n  2x2 kernel [[1 2] [3 4]], equal: False\n" in printed
+    assert "which gives the same map for a kernel of odd size (both on the photo's top-left 200x200 pixels: True)" in (
+        printed)
+    assert ("  3x3 Laplacian, ndimage.convolve(mode='reflect'), equal: True\n"
+            "  2x2 kernel [[1 2] [3 4]], equal: False\n") in printed
     assert "  the same with ndimage's origin=-1, equal: True\n" in printed
     assert "ndimage 'reflect' == np.pad 'symmetric': True; ndimage 'mirror' == np.pad 'reflect': True" in printed
     assert "one column over: True." in printed
@@ -769,3 +809,179 @@ def test_figures_are_identical_from_one_run_to_the_next(tmp_path, capsys):
         assert lesson.main(["--image", str(path), "--out", str(tmp_path / out)]) == 0
     for name in FIGURES:
         assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
+
+
+# What the figures draw ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bird_run():
+    """The lesson's sections on the shipped photo, once: (Collect of figures, printed text)."""
+    import contextlib
+    import io
+
+    figures = Collect()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        pixels, mask = lesson.convolution_applied_to_an_image(lesson.PHOTO, figures)
+        laplacian = lesson.the_laplacian(pixels, figures)
+        lesson.a_bias_then_relu(laplacian, mask, figures)
+        lesson.subtracting_neighbours(pixels, mask, figures)
+        lesson.a_gallery_of_classic_kernels(pixels, figures)
+    yield figures.added, printed.getvalue()
+    import matplotlib.pyplot as plt
+
+    for figure in figures.added.values():
+        plt.close(figure)
+
+
+def test_every_figure_fits_the_readme_column_with_readable_text(bird_run):
+    from conftest import assert_readable
+
+    added, _ = bird_run
+    assert sorted(f"{name}.png" for name in added) == sorted(FIGURES)
+    for name, figure in added.items():
+        assert figure.get_figwidth() * 100 <= lessonkit.README_WIDTH + 0.5, name
+        assert_readable(figure, f"{name}.png")
+
+
+def test_photo_figure_has_a_grey_level_colour_bar(bird_run):
+    figure = bird_run[0]["image_gray"]
+    assert "367 x 363 pixels, uint8" in texts(figure)
+    bar = colour_bar_of(figure.axes[0])
+    assert bar.ax.get_ylabel() == "grey level" and figure.axes[0].images[0].get_clim() == (0, 255)
+
+
+def test_laplacian_figure_names_its_crop_and_extends_its_colour_bar(bird_run):
+    figure, printed = bird_run[0]["image_laplacian"], bird_run[1]
+    drawn = "\n".join(texts(figure))
+    assert "the photo, rows 32..79, columns 10..57\n(largest Sobel gradient), enlarged" in drawn
+    assert "its feature map there, -318 .. 379" in drawn
+    assert "The figure enlarges rows 32..79, columns 10..57: the 48x48 crop centred on the largest Sobel" in printed
+    signed = figure.axes[1].images[0]
+    assert signed.get_cmap().name == lessonkit.SIGNED_COLOURMAP and signed.get_clim() == (-100, 100)
+    bar = colour_bar_of(figure.axes[1])
+    assert bar.extend == "both" and bar.ax.get_ylabel() == "Laplacian value"
+
+
+def test_bias_relu_figure_draws_three_panels_on_one_signed_scale(bird_run):
+    figure = bird_run[0]["image_bias_relu"]
+    pictures = [ax for ax in figure.axes if ax.images]
+    assert [ax.get_title() for ax in pictures] == ["feature map", "map + b, b = -50", "ReLU(map + b)"]
+    assert figure.get_suptitle() == "A neuron with b = -50: ReLU(map + b) keeps only the responses above 50"
+    assert all(ax.images[0].get_clim() == (-100, 100) for ax in pictures)
+    assert pictures[2].images[0].get_array().min() == 0  # ReLU leaves no negative value
+    assert colour_bar_of(pictures[2]).extend == "both"
+
+
+def test_neighbours_figure_is_signed_and_not_dim(bird_run):
+    figure = bird_run[0]["image_neighbours"]
+    pictures = [ax for ax in figure.axes if ax.images]
+    assert len(pictures) == 2
+    for ax in pictures:
+        values = ax.images[0].get_array()
+        assert ax.images[0].get_clim() == (-lesson.NEIGHBOUR_SCALE, lesson.NEIGHBOUR_SCALE)
+        assert values.min() < -100 and values.max() > 100  # both signs are drawn
+    assert colour_bar_of(pictures[1]).ax.get_ylabel() == "neighbour - pixel (grey levels)"
+
+
+def test_gallery_says_the_kernels_are_turned_and_draws_the_edge_maps_signed(bird_run):
+    figure = bird_run[0]["image_gallery"]
+    assert "turns each by 180°" in figure.get_suptitle() and "emboss's light comes from the other side" in (
+        figure.get_suptitle())
+    pictures = [ax for ax in figure.axes if ax.images]
+    signed = [ax.get_title().split("\n")[0] for ax in pictures if ax.images[0].get_cmap().name == "RdBu_r"]
+    assert signed == ["edge enhance (GIMP)", "Laplacian (edge detect)", "Sobel x", "Sobel y"]
+    assert pictures[0].get_title() == "identity\n[[0 0 0]\n [0 1 0]\n [0 0 0]]"
+    assert colour_bar_of(pictures[-1]).ax.get_ylabel() == "map value (kernels summing to 0)"
+    assert pictures[-1].images[0].get_clim() == (-lesson.GALLERY_LIMIT, lesson.GALLERY_LIMIT)
+
+
+# The playground -------------------------------------------------------------------------------
+
+
+def close(figure):
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+
+
+def test_kernel_playground_draws_the_photo_the_kernel_and_the_map_with_its_range():
+    from conftest import assert_readable
+
+    figure = lesson.kernel_playground("0 1 0; 1 -4 1; 0 1 0")
+    drawn = texts(figure)
+    assert "feature map\nmin -350, max 379" in drawn
+    assert "the photo, 367 x 363" in drawn
+    assert [text for text in drawn if text in ("0", "1", "-4")] == ["0", "1", "0", "1", "-4", "1", "0", "1", "0"]
+    map_axes = figure.axes[2]
+    assert map_axes.images[0].get_clim() == (-379, 379)  # symmetric
+    assert map_axes.images[0].get_cmap().name == lessonkit.SIGNED_COLOURMAP
+    assert figure.get_figwidth() * 100 <= lessonkit.README_WIDTH + 0.5
+    assert_readable(figure, "playground.png")
+    close(figure)
+
+
+@pytest.mark.parametrize(
+    "display, low, high, drawn",
+    [("signed", -248, 248, [0, 248, -23]), ("abs", 0, 248, [0, 248, 23]), ("relu", 0, 248, [0, 248, 0])],
+)
+def test_kernel_playground_displays_the_map_signed_as_abs_or_after_relu(tmp_path, display, low, high, drawn):
+    path = save(Image.fromarray(np.array([[255, 7, 30]], dtype=np.uint8)), tmp_path, "row.png")
+    figure = lesson.kernel_playground("-1 1", image=path, display=display)
+    assert "feature map\nmin -23, max 248" in texts(figure)
+    assert "row.png, 1 x 3" in texts(figure)
+    shown = figure.axes[2].images[0]
+    assert shown.get_clim() == (low, high)
+    assert np.allclose(shown.get_array(), [drawn])
+    close(figure)
+
+
+def test_kernel_as_text_reads_back_as_the_same_kernel():
+    for name, kernel in lesson.GALLERY.items():
+        assert np.allclose(lesson.parse_kernel(lesson.kernel_as_text(kernel)), kernel), name
+    assert lesson.kernel_as_text(lesson.GALLERY["Gaussian blur"]).startswith("1/16 1/8 1/16;")
+
+
+@pytest.mark.parametrize("text, reason", BAD_KERNELS)
+def test_kernel_playground_refuses_a_bad_kernel_with_the_command_lines_message(tmp_path, capsys, text, reason):
+    with pytest.raises(ValueError) as refused:
+        lesson.kernel_playground(text)
+    assert lesson.main(["--kernel", text, "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == f"error: {refused.value}\n"
+    assert reason in str(refused.value)
+
+
+def test_kernel_playground_refuses_a_kernel_larger_than_the_picture_and_a_bad_picture(tmp_path):
+    path = save(Image.new("L", (3, 2), 50), tmp_path, "tiny.png")
+    with pytest.raises(ValueError, match=r"^--kernel is 3x4, larger than tiny.png \(2x3 pixels\)$"):
+        lesson.kernel_playground("1 1 1 1; 1 1 1 1; 1 1 1 1", image=path)
+    with pytest.raises(ValueError, match="no such file"):
+        lesson.kernel_playground("1", image=tmp_path / "nowhere.jpg")
+    with pytest.raises(ValueError, match="display must be one of 'signed', 'abs', 'relu', not 'grey'"):
+        lesson.kernel_playground("1", display="grey")
+
+
+def test_interactive_playground_offers_a_text_box_the_gallery_and_the_display(monkeypatch):
+    import ipywidgets
+    from matplotlib.figure import Figure
+
+    calls = []
+    monkeypatch.setattr(lesson, "kernel_playground", lambda *args: calls.append(args) or Figure())
+    widget = lesson.interactive_playground()
+    assert isinstance(widget, ipywidgets.interactive)
+    controls = {child.description: child for child in widget.children if hasattr(child, "description")}
+    assert list(controls)[:3] == ["kernel", "gallery", "display"]
+    assert isinstance(controls["kernel"], ipywidgets.Text)
+    assert list(controls["gallery"].options) == list(lesson.GALLERY)
+    assert list(controls["display"].options) == ["signed", "abs", "relu"]
+    controls["gallery"].value = "Sobel x"
+    assert controls["kernel"].value == "-1 0 1; -2 0 2; -1 0 1"
+    assert calls[-1] == ("-1 0 1; -2 0 2; -1 0 1", None, "signed")
+
+
+def test_interactive_playground_prints_the_message_of_a_bad_kernel(capsys):
+    widget = lesson.interactive_playground()
+    controls = {child.description: child for child in widget.children if hasattr(child, "description")}
+    controls["kernel"].value = "1 2; 3"
+    assert "error: --kernel: rows of different lengths (1, 2 numbers); a kernel is a rectangle" in capsys.readouterr().out

@@ -1,5 +1,5 @@
 """Tests for 4_digit.py: the Laplacian, a bank of edge detectors and what a second layer reads,
-on a handwritten digit."""
+on a digit drawn in the style of MNIST."""
 
 import importlib
 import importlib.util
@@ -13,6 +13,23 @@ from conftest import ROOT
 
 digit = importlib.import_module("4_digit")
 image_lesson = importlib.import_module("3_image")
+
+class Collect:
+    """A stand-in for lessonkit.Figures that keeps what a section adds."""
+
+    def __init__(self):
+        self.added = {}
+
+    def add(self, name, figure):
+        self.added[name] = figure
+
+
+def texts(figure):
+    """Every non-empty text a matplotlib figure draws."""
+    from matplotlib.text import Text
+
+    return [text.get_text() for text in figure.findobj(Text) if text.get_visible() and text.get_text().strip()]
+
 
 FIGURES = ["digit_gray.png", "digit_edges.png", "digit_bank.png", "digit_relu.png"]
 
@@ -83,6 +100,29 @@ def test_laplacian_is_negative_on_a_thin_stroke_and_positive_beside_it():
     assert laplacian[2].tolist() == [0, 255, -510, 255, 0]
 
 
+def test_the_digits_stroke_is_3_to_4_pixels_wide_not_a_one_pixel_line(capsys):
+    image = image_lesson.load_grayscale(lessonkit.data_path("num3.jpg"))
+    runs = digit.ink_runs(image)
+    assert sorted(runs, key=runs.get)[-2:] == [4, 3]  # the two commonest run lengths
+    assert runs[3] + runs[4] > sum(runs.values()) / 2
+    digit.the_laplacian_of_the_digit(image, Collect())
+    printed = capsys.readouterr().out
+    assert "The commonest run lengths: the stroke is 3 to 4 pixels wide, not a one-pixel line." in printed
+    assert "the Laplacian is [   0    0  255 -255    0 -255  255    0    0]:" in printed
+
+
+def test_ink_runs_counts_runs_along_rows_and_columns():
+    image = np.zeros((5, 6))
+    image[1:4, 2:4] = 200  # a block 3 rows by 2 columns
+    assert digit.ink_runs(image) == {2: 3, 3: 2}
+    assert digit.ink_runs(np.zeros((2, 2))) == {}
+
+
+def test_laplacian_of_a_3_pixel_stroke_is_0_in_its_middle():
+    laplacian = image_lesson.convolve(digit.light_bar(), image_lesson.LAPLACIAN)
+    assert laplacian[3].tolist() == [0, 0, 255, -255, 0, -255, 255, 0, 0]
+
+
 def test_max_pool_takes_the_largest_of_each_2x2_block_and_drops_a_leftover_row():
     maps = np.arange(5 * 4 * 2).reshape(5, 4, 2)
     pooled = digit.max_pool2d(maps)
@@ -95,10 +135,6 @@ def test_what_the_next_layer_reads_is_relu_of_map_plus_bias_pooled(capsys):
     image = image_lesson.load_grayscale(lessonkit.data_path("num3.jpg"))
     maps = digit.detector_bank(image)
 
-    class Collect:
-        def add(self, name, figure):
-            self.name = name
-
     figures = Collect()
     digit.what_the_next_layer_sees(maps, figures)
     printed = capsys.readouterr().out
@@ -106,11 +142,11 @@ def test_what_the_next_layer_reads_is_relu_of_map_plus_bias_pooled(capsys):
         kept = np.count_nonzero(np.maximum(feature_map + digit.BIAS, 0))
         assert kept == np.count_nonzero(feature_map > -digit.BIAS)
         assert f"{np.count_nonzero(feature_map):>4} in the map, {kept:>4} after ReLU(map + b)" in printed
-    assert "map + b) is [  0   0   0   0   0 920 920   0   0]: its right side only." in printed
+    assert "ReLU(vertical map + b) = [  0   0   0   0   0 920 920   0   0]: its right side only." in printed
     assert "2x2 max pooling keeps the largest value of each 2x2 block: shape (14, 14, 4)." in printed
     assert "ours == scipy.ndimage.maximum_filter at every second pixel: True" in printed
     assert "A batch of one image is (1, 14, 14, 4)" in printed
-    assert figures.name == "digit_relu"
+    assert list(figures.added) == ["digit_relu"]
 
 
 def read_hex_rows(text):
@@ -209,6 +245,7 @@ def test_one_pixel_picture_runs_through(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "\n5a\n" in printed
     assert printed.count("0 everywhere: no such edge") == 4
+    assert "length: count\n  none\n" in printed and "The commonest run lengths" not in printed
     assert "strongest at" not in printed
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(FIGURES)
 
@@ -221,8 +258,8 @@ def test_dark_pen_on_white_paper_is_inverted_to_a_light_stroke_on_black(tmp_path
     assert digit.main(["--image", str(path), "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
     assert "pen.png: 28 rows x 28 columns, dtype uint8, values 20..240" in printed
-    assert "Dark ink on a light ground (median grey level above 127), so inverted as MNIST" in printed
-    assert "a light stroke on a dark ground, values 15..235." in printed
+    assert "Dark ink on a light ground (median grey level above 127), so inverted, image = 255 - image," in printed
+    assert "to make ink the high value as in MNIST: a light stroke on a dark ground, values 15..235." in printed
     assert "0f" * 12 + "ebebeb" + "0f" * 13 in printed  # a stroke row: 255 - 240 = 15, 255 - 20 = 235
     # The stroke is now the bright part: the Laplacian is negative on it, as the lesson says.
     edges = image_lesson.convolve(255 - paper, image_lesson.LAPLACIAN)
@@ -246,3 +283,67 @@ def test_figures_are_identical_from_one_run_to_the_next(tmp_path, capsys):
         assert digit.main(["--out", str(tmp_path / out)]) == 0
     for name in FIGURES:
         assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
+
+
+# What the figures draw ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digit_figures():
+    """The figures of the four sections on the shipped digit: {name: Figure}."""
+    import contextlib
+    import io
+
+    import matplotlib.pyplot as plt
+
+    figures = Collect()
+    with contextlib.redirect_stdout(io.StringIO()):
+        image = digit.convolution_applied_to_a_digit(lessonkit.data_path("num3.jpg"), figures)
+        digit.the_laplacian_of_the_digit(image, figures)
+        maps = digit.a_bank_of_edge_detectors(image, figures)
+        digit.what_the_next_layer_sees(maps, figures)
+    yield figures.added
+    for figure in figures.added.values():
+        plt.close(figure)
+
+
+def test_every_figure_fits_the_readme_column_with_readable_text(digit_figures):
+    from conftest import assert_readable
+
+    assert sorted(f"{name}.png" for name in digit_figures) == sorted(FIGURES)
+    for name, figure in digit_figures.items():
+        assert figure.get_figwidth() * 100 <= lessonkit.README_WIDTH + 0.5, name
+        assert_readable(figure, f"{name}.png")
+
+
+def test_bank_is_drawn_signed_on_one_shared_symmetric_scale(digit_figures):
+    figure = digit_figures["digit_bank"]
+    pictures = [ax for ax in figure.axes if ax.images]
+    assert [ax.get_title().split("\n")[0] for ax in pictures] == list(digit.EDGE_DETECTORS)
+    image = image_lesson.load_grayscale(lessonkit.data_path("num3.jpg"))
+    limit = digit.largest_value(digit.detector_bank(image))
+    for ax in pictures:
+        assert ax.images[0].get_cmap().name == lessonkit.SIGNED_COLOURMAP
+        assert ax.images[0].get_clim() == (-limit, limit)
+    bars = {id(ax.images[0].colorbar) for ax in pictures if ax.images[0].colorbar is not None}
+    assert len(bars) == 1  # one colour bar for the four maps
+    assert pictures[-1].images[0].colorbar.ax.get_ylabel() == "map value"
+    assert "red > 0, blue < 0" in figure.get_suptitle()
+
+
+def test_relu_figure_uses_the_banks_scale_and_keeps_no_negative_value(digit_figures):
+    bank, relu = digit_figures["digit_bank"], digit_figures["digit_relu"]
+    for before, after in zip([ax for ax in bank.axes if ax.images], [ax for ax in relu.axes if ax.images]):
+        assert after.images[0].get_clim() == before.images[0].get_clim()
+        assert after.images[0].get_array().min() == 0
+    assert relu.get_suptitle().startswith("ReLU(map + b), b = -100")
+
+
+def test_laplacian_and_digit_figures_have_labelled_colour_bars(digit_figures):
+    edges = digit_figures["digit_edges"]
+    assert edges.get_suptitle() == "The Laplacian of the digit: negative inside the stroke's rims, positive beside them"
+    signed = edges.axes[1].images[0]
+    assert signed.get_clim() == (-245, 245) and signed.colorbar.ax.get_ylabel() == "Laplacian value"
+    grey = digit_figures["digit_gray"]
+    assert "28 x 28 pixels" in texts(grey)
+    assert grey.axes[0].images[0].colorbar.ax.get_ylabel() == "grey level (ink is high)"

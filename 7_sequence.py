@@ -474,9 +474,15 @@ def differences(values, unit, season):
     print(f"equal to np.diff(x): {np.allclose(changes, np.diff(values))}")
     print(f"mean change per step: {changes.mean():+.3f} {unit}; per season of {season} steps: "
           f"{changes.mean() * season:+.2f} {unit}")
+    ends = (values[-1] - values[0]) / len(changes)
+    print(f"  the mean telescopes to (x[{len(values) - 1}] - x[0]) / {len(changes)} = ({values[-1]:.2f} - {values[0]:.2f})"
+          f" / {len(changes)}: {np.isclose(changes.mean(), ends)}")
     yearly = lesson_1d.convolve1d(values, np.r_[1.0, np.zeros(season - 1), -1.0], mode="valid")
     print(f"x ⊛ [1, 0 ... 0, -1] ({season + 1} taps), the change over one season: mean {yearly.mean():+.2f}, "
           f"from {yearly.min():+.2f} to {yearly.max():+.2f} {unit}")
+    whole = (values[-season:].sum() - values[:season].sum()) / len(yearly)
+    print(f"  its mean telescopes to (sum of the last {season} - sum of the first {season}) / {len(yearly)}: "
+          f"{np.isclose(yearly.mean(), whole)}")
 
 
 def what_a_kernel_keeps(season, figures):

@@ -596,7 +596,7 @@ def forecasting_one_step_ahead(months, values, unit, season, seeds, figures):
     errors = {method: rms_error(forecast, actual) for method, forecast in predicted.items() if ", seed" not in method}
     print(f"{'method':>34}  RMS error ({unit})")
     for method, error in sorted(errors.items(), key=lambda item: item[1]):
-        print(f"{method:>34}  {error:.3f}")
+        print(f"{method:>34}  {error:.2f}")
     best = min(errors, key=errors.get)
     if errors["linear filter"] > 1e-9 * np.abs(actual).max():
         print(f"Best: {best}; the CNN's error is {errors['causal dilated CNN'] / errors['linear filter']:.2f} "

@@ -111,11 +111,12 @@ def moving_average(season=SEASON):
 
 
 def frequency_response(kernel, frequencies):
-    """|H(f)|: how much a kernel scales a wave of frequency f (cycles per step).
+    """|ĥ(f)|: how much a kernel scales a wave of frequency f (cycles per step).
 
-    kernel: (k,); frequencies: (F,). The output of y = x ⊛ h for x[t] = exp(2πi f t) is
-    H(f) x[t], with H(f) = Σ_j h[j] exp(-2πi f j), the kernel's discrete-time Fourier
-    transform; its FFT samples the same function. Returns (F,).
+    kernel: (k,); frequencies: a 1-D array. The output of y = x ⊛ h for x[t] = exp(2πi f t)
+    is ĥ(f) x[t], with ĥ(f) = Σ_u h[u] exp(-2πi f u), the kernel's discrete-time Fourier
+    transform; its FFT samples the same function. Returns |ĥ| at each frequency, a 1-D array
+    as long as `frequencies`.
 
     >>> frequency_response(np.array([1.0, -1.0]), np.array([0.0, 0.5]))
     array([0., 2.])
@@ -162,7 +163,9 @@ def causal_conv1d(x, kernel, dilation=1):
     x: (T,) or (T, C_in); kernel: (k,) or (k, C_in, C_out). The input gets d(k - 1) zeros
     before its start and none after, so output t reads x[t - d(k - 1)], ..., x[t - d], x[t]:
 
-        y[t, o] = Σ_j Σ_c x[t - d(k - 1 - j), c] · kernel[j, c, o]
+        y[t, q] = Σ_u Σ_c x[t - d(k - 1 - u), c] · kernel[u, c, q]
+
+    for input channel c and output channel q.
 
     Returns (T,) for a 1-D x and kernel, else (T, C_out).
 
@@ -184,8 +187,8 @@ def causal_conv1d(x, kernel, dilation=1):
     k, steps = len(kernel), len(x)
     padded = np.concatenate([np.zeros((dilation * (k - 1), x.shape[1])), x])
     y = np.zeros((steps, kernel.shape[2]))
-    for j in range(k):
-        y += padded[j * dilation:j * dilation + steps] @ kernel[j]
+    for u in range(k):
+        y += padded[u * dilation:u * dilation + steps] @ kernel[u]
     return y[:, 0] if flat else y
 
 
@@ -203,11 +206,16 @@ def keras_conv1d(x, kernel, padding="valid", dilation=1):
     return layer(x[np.newaxis].astype(np.float32)).numpy()[0]
 
 
-def causal_gradient_support(layers, steps, t):
-    """Which inputs output t of a stack of causal Conv1D layers depends on, by the gradient.
+def causal_gradient(layers, steps, t):
+    """The gradient of output t of a stack of causal Conv1D layers with respect to its input.
 
-    layers: list of (kernel_size, dilation). Every weight is 1 so that no gradient cancels.
-    Returns the input steps (sorted) whose gradient is not zero."""
+    layers: list of (kernel_size, dilation); one channel, every weight 1 and no bias, so no
+    gradient cancels and each input's gradient counts the paths from it up to output t.
+    Returns (steps,).
+
+    >>> causal_gradient([(2, 1), (2, 1)], 4, 3).tolist()
+    [0.0, 1.0, 2.0, 1.0]
+    """
     model = keras.Sequential([keras.Input((steps, 1))] + [
         keras.layers.Conv1D(1, k, padding="causal", dilation_rate=d, use_bias=False, kernel_initializer="ones")
         for k, d in layers
@@ -215,7 +223,13 @@ def causal_gradient_support(layers, steps, t):
     x = tf.Variable(np.random.default_rng(SEED).uniform(1, 2, (1, steps, 1)).astype(np.float32))
     with tf.GradientTape() as tape:
         output = model(x)[0, t, 0]
-    return np.flatnonzero(tape.gradient(output, x).numpy()[0, :, 0])
+    return tape.gradient(output, x).numpy()[0, :, 0]
+
+
+def causal_gradient_support(layers, steps, t):
+    """Which inputs output t of a stack of causal Conv1D layers depends on: the input steps
+    (sorted) where causal_gradient is not zero."""
+    return np.flatnonzero(causal_gradient(layers, steps, t))
 
 
 # The forecaster ---------------------------------------------------------------------------------
@@ -234,11 +248,12 @@ def build_forecaster(channels=CHANNELS, seed=SEED):
     return keras.Sequential(layers)
 
 
-def train_forecaster(model, inputs, targets, steps=TRAINING_STEPS, seed=SEED):
+def train_forecaster(model, inputs, targets, first=0, steps=TRAINING_STEPS, seed=SEED):
     """Fit the model to one long sequence, full batch, with Adam, deterministically.
 
-    inputs, targets: (T,) each; output t of the model is trained towards targets[t].
-    Returns the mean squared error after each step, a list of `steps` floats."""
+    inputs, targets: (T,) each; output t of the model is trained towards targets[t] for
+    every t >= first (earlier outputs, whose window reaches back before the start, are left
+    out). Returns the mean squared error at each step, before its update: `steps` floats."""
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     optimizer = keras.optimizers.Adam(LEARNING_RATE)
@@ -248,7 +263,7 @@ def train_forecaster(model, inputs, targets, steps=TRAINING_STEPS, seed=SEED):
     @tf.function
     def step():
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean((model(x) - y) ** 2)
+            loss = tf.reduce_mean((model(x)[:, first:] - y[:, first:]) ** 2)
         optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
         return loss
 
@@ -260,18 +275,22 @@ def windows(series, length):
     return np.lib.stride_tricks.sliding_window_view(series, length)
 
 
-def forecasts(values, split, season=SEASON, seeds=(SEED,)):
+def forecasts(values, split, season=SEASON, seeds=(SEED,), steps=TRAINING_STEPS):
     """One-step forecasts of values[split:] by five methods, each from values before the step.
 
     values: (T,); split: index of the first held-out step. The learned methods work on the
     changes c[t] = values[t + 1] - values[t], scaled by the training part's mean and spread,
-    and read the last receptive-field changes. Returns ({method: forecasts (T - split,)},
-    losses of the network's training with the first seed). With several seeds the network is
-    trained once per seed, and its forecasts for seed s are under "causal dilated CNN, seed s"."""
+    and read the last receptive-field changes; both are fitted to the same pairs (a window
+    of changes, the change after it) whose target lies before `split`. Returns
+    ({method: forecasts (T - split,)}, the network's loss at each of its `steps` training
+    steps with the first seed, the linear filter's mean squared error on those pairs). With
+    several seeds the network is trained once per seed, and its forecasts for seed s are
+    under "causal dilated CNN, seed s".
+    """
     changes = np.diff(values)
     span = receptive_field([KERNEL_SIZE] * len(DILATIONS), DILATIONS)
-    training = changes[:split - 1]
-    mean, spread = training.mean(), training.std()
+    training = changes[:split - 1]  # the changes between values before `split`
+    mean, spread = training.mean(), training.std() or 1.0  # constant changes need no scaling
     scaled = (changes - mean) / spread
     targets = np.arange(split, len(values))
     last = values[targets - 1]
@@ -287,18 +306,21 @@ def forecasts(values, split, season=SEASON, seeds=(SEED,)):
     design = np.column_stack([rows, np.ones(len(rows))])
     fit = first_target < split
     weights = np.linalg.lstsq(design[fit], next_change[fit], rcond=None)[0]
+    filter_loss = float(np.mean((design[fit] @ weights - next_change[fit]) ** 2))
     chosen = first_target >= split
     predicted["linear filter"] = last + (design[chosen] @ weights) * spread + mean
-    # The network: output t is the forecast of change t + 1.
+    # The network: output p reads changes up to p and is trained towards change p + 1. From
+    # p = span - 1 on its window lies inside the record: the pairs the filter is fitted on.
     first_losses = None
     for seed in seeds:
         model = build_forecaster(seed=seed)
-        losses = train_forecaster(model, scaled[:split - 2], scaled[1:split - 1], seed=seed)
+        losses = train_forecaster(model, scaled[:split - 2], scaled[1:split - 1], first=span - 1, steps=steps,
+                                  seed=seed)
         first_losses = losses if first_losses is None else first_losses
         outputs = model(scaled[np.newaxis, :-1, np.newaxis]).numpy()[0, :, 0]
         name = "causal dilated CNN" if seed == seeds[0] else f"causal dilated CNN, seed {seed}"
         predicted[name] = last + outputs[targets - 2] * spread + mean
-    return predicted, first_losses
+    return predicted, first_losses, filter_loss
 
 
 def rms_error(forecast, actual):
@@ -309,31 +331,38 @@ def rms_error(forecast, actual):
 # Figures --------------------------------------------------------------------------------------
 
 
-def series_figure(months, values, trend, changes, unit):
+def series_figure(months, values, trend, changes, unit, season=SEASON):
     """The record with its one-season moving average (top), and its change from one step to
-    the next (bottom). Returns the Figure."""
+    the next (bottom). months: 'YYYY-MM' for each value, or empty for a series of plain
+    steps; trend: the 'valid' moving average (T - season + 1,); changes: (T - 1,).
+    Returns the Figure."""
     import matplotlib.pyplot as plt
 
-    years = np.array([int(m[:4]) + (int(m[5:]) - 0.5) / 12 for m in months]) if months else np.arange(len(values))
+    if months:
+        time = np.array([int(m[:4]) + (int(m[5:]) - 0.5) / 12 for m in months])
+        names = {"x": "monthly mean x", "cycle": "one year removes the yearly cycle", "step": "month"}
+    else:
+        time = np.arange(len(values), dtype=float)
+        names = {"x": "x", "cycle": f"one season ({season} steps) removes the seasonal cycle", "step": "step"}
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(8.8, 5.6), sharex=True, layout="constrained")
-    top.plot(years, values, color=LINE_COLOURS["input"], linewidth=1, label="monthly mean x")
-    centred = years[SEASON // 2:SEASON // 2 + len(trend)]
-    top.plot(centred, trend, color=LINE_COLOURS["output"], linewidth=2, label=f"x ⊛ moving average of {SEASON}")
+    top.plot(time, values, color=LINE_COLOURS["input"], linewidth=1, label=names["x"])
+    centres = (time[:len(trend)] + time[season - 1:]) / 2  # the middle of each average's window
+    top.plot(centres, trend, color=LINE_COLOURS["output"], linewidth=2, label=f"x ⊛ moving average of {season}")
     top.set_ylabel(unit)
-    top.set_title("A moving average over one year removes the yearly cycle", fontsize=11)
+    top.set_title(f"A moving average over {names['cycle']}", fontsize=11)
     top.legend(fontsize=9)
-    bottom.plot(years[1:], changes, color=LINE_COLOURS["output"], linewidth=1)
+    bottom.plot(time[1:], changes, color=LINE_COLOURS["output"], linewidth=1)
     bottom.axhline(0, color=LINE_COLOURS["other"], linewidth=0.8)
-    bottom.set_ylabel(f"{unit} per step")
-    bottom.set_title("x ⊛ [1, -1]: the change from one month to the next", fontsize=11)
+    bottom.set_ylabel(f"{unit} per {names['step']}")
+    bottom.set_title(f"x ⊛ [1, -1]: the change from one {names['step']} to the next", fontsize=11)
     for axes in (top, bottom):
         axes.tick_params(labelsize=9)
     return figure
 
 
-def response_figure(kernels, season=SEASON):
-    """|H(f)| of each kernel against frequency, with the season's frequency and its
-    harmonics marked. kernels: {label: (k,)}. Returns the Figure."""
+def response_figure(kernels, season=SEASON, step="month", cycle="year"):
+    """|ĥ(f)| of each kernel against frequency, with one cycle a season and its multiples
+    marked. kernels: {label: (k,)}; step and cycle name a step and a season. Returns the Figure."""
     import matplotlib.pyplot as plt
 
     frequencies = np.linspace(0, 0.5, 601)
@@ -342,13 +371,13 @@ def response_figure(kernels, season=SEASON):
         axes.plot(frequencies, frequency_response(kernel, frequencies), color=colour, linewidth=2, label=label)
     for harmonic in range(1, season // 2 + 1):
         axes.axvline(harmonic / season, color=LINE_COLOURS["other"], linewidth=0.8, linestyle=":")
-    axes.annotate(f"1/{season}: one cycle a year", (1 / season, 1.6), xytext=(0.12, 1.75), fontsize=9,
-                  arrowprops={"arrowstyle": "->", "color": LINE_COLOURS["other"]})
-    axes.set_xlabel("frequency f (cycles per month); dotted: the yearly cycle and its harmonics", fontsize=9)
-    axes.set_ylabel("|H(f)|", fontsize=9)
+    axes.annotate(f"1/{season}: one cycle a {cycle}", (1 / season, 1.6), xytext=(1 / season + 0.04, 1.75),
+                  fontsize=9, arrowprops={"arrowstyle": "->", "color": LINE_COLOURS["other"]})
+    axes.set_xlabel(f"frequency f (cycles per {step}); dotted: one cycle a {cycle} and its multiples", fontsize=9)
+    axes.set_ylabel("|ĥ(f)|", fontsize=9)
     axes.set_xlim(0, 0.5)
-    axes.set_title("What a kernel keeps: the moving average lets only slow changes through, [1, -1] only fast ones",
-                   fontsize=10)
+    axes.set_title(f"What a kernel keeps: the moving average stops one cycle a {cycle} and its multiples, "
+                   "[1, -1] stops a constant", fontsize=10)
     axes.tick_params(labelsize=9)
     axes.legend(fontsize=9, loc="center right")
     return figure
@@ -389,7 +418,8 @@ def dilation_figure(dilations=DILATIONS, kernel_size=KERNEL_SIZE):
         seen[title] = sorted(rows[0])
         axes.set_yticks(range(len(stack) + 1),
                         ["input"] + [f"layer {n}, d = {d}" for n, d in enumerate(stack, start=1)], fontsize=9)
-        axes.set_xticks([0, steps - 1], ["t - " + str(steps - 1), "t"], fontsize=9)
+        earliest = min(rows[0])
+        axes.set_xticks([earliest, steps - 1], [f"t - {steps - 1 - earliest}", "t"], fontsize=9)
         axes.set_title(f"{title}: output t reads {len(rows[0])} inputs", fontsize=10)
         for side in ("top", "right", "left"):
             axes.spines[side].set_visible(False)
@@ -398,8 +428,9 @@ def dilation_figure(dilations=DILATIONS, kernel_size=KERNEL_SIZE):
     return figure, seen
 
 
-def forecast_figure(months, actual, predicted, unit):
-    """The held-out months with the two best forecasts and the naive one. Returns the Figure."""
+def forecast_figure(labels, actual, predicted, unit, every=SEASON):
+    """The held-out steps with the two learned forecasts and the last value. labels: a text
+    for each step ('YYYY-MM' or its index), one in `every` shown. Returns the Figure."""
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(8.8, 3.8), layout="constrained")
@@ -412,11 +443,12 @@ def forecast_figure(months, actual, predicted, unit):
         error = rms_error(predicted[method], actual)
         axes.plot(steps, predicted[method], style, color=colours[method], linewidth=1.5,
                   label=f"{method}: RMS error {error:.2f} {unit}")
-    ticks = steps[::12]
-    axes.set_xticks(ticks, [months[t] for t in ticks] if months else ticks, fontsize=9)
+    ticks = steps[::every]
+    axes.set_xticks(ticks, [labels[t] for t in ticks], fontsize=9)
     axes.tick_params(labelsize=9)
     axes.set_ylabel(unit, fontsize=9)
-    axes.set_title("Forecasting one step ahead on the held-out period", fontsize=11)
+    axes.set_title("Forecasting one step ahead on the held-out period, each forecast from the values before it",
+                   fontsize=11)
     axes.legend(fontsize=9)
     return figure
 
@@ -462,7 +494,7 @@ def a_moving_average_removes_the_yearly_cycle(months, values, unit, season, figu
     print(f"  before: {before:.2f} {unit}")
     print(f"  after:  {after:.3f} {unit} ({after / before:.1%} of it is left)")
     changes = lesson_1d.convolve1d(values, np.array([1.0, -1.0]), mode="valid")
-    figures.add("seq_co2", series_figure(months, values, trend, changes, unit))
+    figures.add("seq_co2", series_figure(months, values, trend, changes, unit, season))
     return trend
 
 
@@ -485,28 +517,33 @@ def differences(values, unit, season):
           f"{np.isclose(yearly.mean(), whole)}")
 
 
-def what_a_kernel_keeps(season, figures):
-    """README: "What a kernel keeps: its frequency response"."""
+def what_a_kernel_keeps(season, monthly, figures):
+    """README: "What a kernel keeps: its frequency response". monthly: whether a step is a
+    month and a season a year (the CO2 record), for the figure's words."""
     lessonkit.heading("What a kernel keeps: its frequency response")
     average, difference = moving_average(season), np.array([1.0, -1.0])
     size = 16 * season
-    print(f"|H(f)| from the FFT of each kernel padded to {size} points (f = m/{size} cycles per step):")
+    print(f"|ĥ(f)| from the FFT of each kernel padded to {size} points (f = m/{size} cycles per step):")
     print(f"{'f':>12}  {'period':>9}  {'moving average':>15}  {'[1, -1]':>8}")
     average_fft, difference_fft = np.abs(np.fft.rfft(average, size)), np.abs(np.fft.rfft(difference, size))
-    for harmonic_steps in (0, 4, 8, 16, 32, 8 * season):
-        f = harmonic_steps / size
-        period = "-" if f == 0 else f"{1 / f:g}"
-        print(f"{f'{harmonic_steps}/{size}':>12}  {period:>9}  {average_fft[harmonic_steps]:15.4f}  "
-              f"{difference_fft[harmonic_steps]:8.4f}")
+    # f = 0, a quarter and a half of one cycle a season, one and two cycles a season, and 1/2
+    for m in sorted({m for m in (0, 4, 8, 16, 32, 8 * season) if m <= 8 * season}):
+        period = "-" if m == 0 else f"{size / m:g}"
+        print(f"{f'{m}/{size}':>12}  {period:>9}  {average_fft[m]:15.4f}  {difference_fft[m]:8.4f}")
     at_season = frequency_response(average, np.arange(1, season // 2 + 1) / season)
-    print(f"The moving average at f = 1/{season} and its harmonics 2/{season} ... {season // 2}/{season}: "
-          f"largest |H| {at_season.max():.1e} (zero up to rounding)")
-    print(f"[1, -1] at f = 1/{season}: |H| = {frequency_response(difference, np.array([1 / season]))[0]:.4f}"
-          f" = 2 sin(π/{season}); at f = 0 it is {frequency_response(difference, np.array([0.0]))[0]:.0f}")
-    print(f"FFT samples equal the formula: "
-          f"{np.allclose(average_fft, frequency_response(average, np.arange(size // 2 + 1) / size))}")
+    multiples = ", ".join(f"{m}/{season}" for m in range(1, season // 2 + 1))
+    print(f"The moving average at one cycle a season and its multiples up to f = 1/2 ({multiples}): "
+          f"|ĥ| below 1e-12: {bool(at_season.max() < 1e-12)}")
+    print(f"[1, -1] at f = 1/{season}: |ĥ| = {frequency_response(difference, np.array([1 / season]))[0]:.4f}, "
+          f"2 sin(π/{season}) = {2 * np.sin(np.pi / season):.4f}; at f = 0 it is "
+          f"{frequency_response(difference, np.array([0.0]))[0]:.0f}")
+    grid = np.arange(size // 2 + 1) / size
+    print(f"FFT samples equal the formula, for both kernels: "
+          f"{np.allclose(average_fft, frequency_response(average, grid))} "
+          f"{np.allclose(difference_fft, frequency_response(difference, grid))}")
+    words = {"step": "month", "cycle": "year"} if monthly else {"step": "step", "cycle": "season"}
     figures.add("seq_response", response_figure({f"moving average of {season}": average, "[1, -1]": difference},
-                                                season))
+                                                season, **words))
 
 
 def conv1d_in_keras(values):
@@ -530,16 +567,16 @@ def conv1d_in_keras(values):
     weights = rng.standard_normal((k, 3, 2))
     summed = np.stack([sum(np.correlate(channels[:, c], weights[:, c, o], "valid") for c in range(3))
                        for o in range(2)], axis=1)
-    print(f"3 channels in, 2 out: output o == Σ_c np.correlate(channel c, kernel[:, c, o]): "
+    print(f"3 channels in, 2 out: output channel q == Σ_c np.correlate(input channel c, kernel[:, c, q]): "
           f"{np.allclose(keras_conv1d(channels, weights), summed, atol=1e-4)}")
     print(f"Output steps for {steps} steps, k = {k}, against the output-size rule:")
-    for padding, pair in (("valid", (0, 0)), ("same", "SAME"), ("causal", (k - 1, 0))):
+    for padding in ("valid", "same", "causal"):
         for dilation in (1, 2):
             got = keras_conv1d(channels, weights, padding, dilation).shape[0]
-            causal_pair = (dilation * (k - 1), 0) if padding == "causal" else pair
-            rule = lesson_tf.conv_output_size(steps, k, 1, causal_pair, dilation)
+            pair = (dilation * (k - 1), 0) if padding == "causal" else padding
+            rule = lesson_tf.conv_output_size(steps, k, 1, pair, dilation)
             print(f"  {padding:>6}, d = {dilation}: Keras {got:2}, rule {rule:2} "
-                  f"(padding {lesson_tf.padding_pair(steps, k, 1, causal_pair, dilation)})")
+                  f"(padding {lesson_tf.padding_pair(steps, k, 1, pair, dilation)})")
 
 
 def causal_padding():
@@ -568,11 +605,14 @@ def dilated_stacks(figures):
     steps = 24
     for dilations in (list(DILATIONS), [1] * len(DILATIONS)):
         rule = receptive_field(sizes, dilations)
-        support = causal_gradient_support(list(zip(sizes, dilations)), steps, steps - 1)
+        gradient = causal_gradient(list(zip(sizes, dilations)), steps, steps - 1)
+        support = np.flatnonzero(gradient)
         print(f"k = {KERNEL_SIZE}, dilations {dilations}: rule 1 + Σ d(k - 1) = {rule}; "
               f"inputs with a non-zero gradient: {len(support)} (steps {support.min()} to {support.max()})")
-    print(f"Each stack has {len(DILATIONS)} layers of {KERNEL_SIZE} taps, {KERNEL_SIZE * len(DILATIONS)} weights "
-          f"per channel; one kernel reaching {receptive_field(sizes, DILATIONS)} steps back needs "
+        print(f"  paths from each of them to the output (the gradient, every weight 1): "
+              f"{' '.join(f'{g:g}' for g in gradient[support])}")
+    print(f"Each stack has {len(DILATIONS)} layers of {KERNEL_SIZE} taps: {KERNEL_SIZE * len(DILATIONS)} weights with "
+          f"one channel. A single kernel that sees {receptive_field(sizes, DILATIONS)} steps has "
           f"{receptive_field(sizes, DILATIONS)} taps.")
     figure, _ = dilation_figure()
     figures.add("seq_dilation", figure)
@@ -585,13 +625,14 @@ def forecasting_one_step_ahead(months, values, unit, season, seeds, figures):
     span = receptive_field([KERNEL_SIZE] * len(DILATIONS), DILATIONS)
     where = f"{months[split]} to {months[-1]}" if months else f"steps {split} to {len(values) - 1}"
     print(f"Trained on the first {split} steps; tested on the last {len(values) - split} ({where}).")
-    print(f"The CNN and the linear filter both read the last {span} changes (the stack's receptive field).")
-    predicted, losses = forecasts(values, split, season, tuple(range(seeds)))
+    print(f"The CNN and the linear filter both read the last {span} changes (the stack's receptive field), "
+          f"fitted to the same {split - span - 1} training pairs.")
+    predicted, losses, filter_loss = forecasts(values, split, season, tuple(range(seeds)))
     model = build_forecaster()
     print(f"CNN: {len(DILATIONS)} causal layers of {CHANNELS} channels, k = {KERNEL_SIZE}, dilations "
           f"{list(DILATIONS)}, ReLU, then a 1x1 layer: {model.count_params()} parameters; linear filter: {span + 1}")
-    print(f"Training loss (mean squared error of the scaled change): {losses[0]:.3f} at step 1, "
-          f"{losses[-1]:.3f} at step {len(losses)}")
+    print(f"Training error (mean squared error of the scaled change): CNN {losses[0]:.2f} at step 1, "
+          f"{losses[-1]:.2f} at step {len(losses)}; linear filter {filter_loss:.2f}")
     actual = values[split:]
     errors = {method: rms_error(forecast, actual) for method, forecast in predicted.items() if ", seed" not in method}
     print(f"{'method':>34}  RMS error ({unit})")
@@ -605,10 +646,15 @@ def forecasting_one_step_ahead(months, values, unit, season, seeds, figures):
         print(f"Best: {best}; the linear filter is exact here, up to rounding.")
     if seeds > 1:
         cnn = [rms_error(forecast, actual) for method, forecast in predicted.items() if method.startswith("causal")]
-        print(f"CNN over seeds 0 to {seeds - 1}: RMS error {np.mean(cnn):.3f} on average, from {min(cnn):.3f} to "
-              f"{max(cnn):.3f}; below the linear filter's for {sum(e < errors['linear filter'] for e in cnn)} of "
+        print(f"CNN over seeds 0 to {seeds - 1}: RMS error {np.mean(cnn):.2f} on average, from {min(cnn):.2f} to "
+              f"{max(cnn):.2f}; below the linear filter's for {sum(e < errors['linear filter'] for e in cnn)} of "
               f"{seeds} seeds")
-    figures.add("seq_forecast", forecast_figure(months[split:], actual, predicted, unit))
+    rise = actual - values[split - season:len(values) - season]
+    print(f"Over the held-out steps, x[t] - x[t - {season}] is {rise.mean():+.2f} {unit} on average: the value a "
+          f"season ago misses that rise.")
+    labels = months[split:] if months else [str(t) for t in range(split, len(values))]
+    every = season if months else max(1, len(actual) // 8)
+    figures.add("seq_forecast", forecast_figure(labels, actual, predicted, unit, every))
 
 
 def whole_number(text, option, default, smallest):
@@ -628,7 +674,6 @@ def whole_number(text, option, default, smallest):
     return number
 
 
-
 @lessonkit.lesson_main
 def main(argv=None):
     args = lessonkit.parse_args(__doc__, argv, options={
@@ -643,7 +688,7 @@ def main(argv=None):
     months, values, unit = convolution_over_time(series, season)
     a_moving_average_removes_the_yearly_cycle(months, values, unit, season, figures)
     differences(values, unit, season)
-    what_a_kernel_keeps(season, figures)
+    what_a_kernel_keeps(season, bool(months), figures)
     conv1d_in_keras(values)
     causal_padding()
     dilated_stacks(figures)

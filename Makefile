@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-LESSONS := 0_1D.py 1_2D.py 2_TensorFlow.py 3_image.py 4_digit.py 5_cnn.py 6_layer.py
+LESSONS := $(sort $(wildcard [0-9]_*.py))
 
 .PHONY: lesson test notebooks jupyter bench bench-quick bench-lessons clean
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, run_script
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-LESSONS = ["0_1D.py", "1_2D.py", "2_TensorFlow.py", "3_image.py", "4_digit.py", "5_cnn.py", "6_layer.py"]
+LESSONS = sorted(path.name for path in ROOT.glob("[0-9]_*.py"))
 BENCHMARK = "benchmarks/bench_convolution.py"
 SECTION_SCRIPT = {
     "1-D convolution with NumPy": "0_1D.py",
@@ -26,6 +26,7 @@ SECTION_SCRIPT = {
     "Convolution applied to a digit": "4_digit.py",
     "A CNN learns its own kernels": "5_cnn.py",
     "Inside a convolution layer": "6_layer.py",
+    "Convolution over time": "7_sequence.py",
 }
 
 OUTPUT_BLOCK = re.compile(r"<!-- output: (?P<script>\S+) -->\s*\n```\w*\n(?P<body>.*?)\n```", re.S)
@@ -139,6 +140,7 @@ def test_headings_follow_the_lesson_order():
         "Three ideas behind convolutional networks",
         "A CNN learns its own kernels",
         "Inside a convolution layer",
+        "Convolution over time",
         "Convolution or cross-correlation?",
         "Conventions and corner cases",
         "How fast is a convolution?",

@@ -88,7 +88,7 @@ def split_validation(images, labels, per_digit=VALIDATION_PER_DIGIT):
 
     >>> images, labels = np.arange(8).reshape(8, 1, 1), np.array([0, 0, 0, 1, 1, 1, 1, 0])
     >>> [part.ravel().tolist() for part in split_validation(images, labels, per_digit=1)]
-    [[0, 1, 3, 4, 5], [0, 0, 1, 1, 1], [6, 7], [1, 0]]
+    [[0, 1, 2, 3, 4, 5], [0, 0, 0, 1, 1, 1], [6, 7], [1, 0]]
     """
     held_out = np.zeros(len(labels), dtype=bool)
     for digit in np.unique(labels):

@@ -41,6 +41,7 @@ VALIDATION_PER_DIGIT = 50  # the last 50 of those 400 choose the settings; the f
 PARAMETER_BUDGET = 10_000
 ACCURACY_TARGET = 0.96  # one seed; the mean over seeds 0 to 3 reaches 96.5%
 CHANCE = 0.1  # one of ten digits, guessed
+MATCH_MARGIN = 0.1  # how far a learned kernel's |cos| must rise above the untrained kernels' to be a match
 
 SEED = 0
 EPOCHS = 10
@@ -585,7 +586,8 @@ def volumes_figure(volumes, operations):
             side, depth, colour = min(30.0, 4 + shape[0] / 15), 0.0, COLOURS["output"]
         width = 1.2 if len(shape) == 1 else 0.12 * side
         bottom = -side / 2
-        ax.add_patch(Polygon([(left, bottom), (left + width, bottom), (left + width, bottom + side), (left, bottom + side)],
+        corners = [(left, bottom), (left + width, bottom), (left + width, bottom + side), (left, bottom + side)]
+        ax.add_patch(Polygon(corners,
                              facecolor=colour, edgecolor="black", linewidth=1))
         if depth:
             ax.add_patch(Polygon([(left + width, bottom), (left + width + depth, bottom + depth),
@@ -638,11 +640,15 @@ def max_pool_figure(maps):
     for (row, column), best in np.ndenumerate(pooled):
         tint = tints[(row * out_w + column) % len(tints)]
         block = maps[2 * row : 2 * row + 2, 2 * column : 2 * column + 2]
-        left.add_patch(Rectangle((2 * column - 0.45, 2 * row - 0.45), 1.9, 1.9, fill=False, edgecolor=tint, linewidth=3))
+        left.add_patch(
+            Rectangle((2 * column - 0.45, 2 * row - 0.45), 1.9, 1.9, fill=False, edgecolor=tint, linewidth=3)
+        )
         r, c = np.unravel_index(np.argmax(block), block.shape)
         left.add_patch(Rectangle((2 * column + c - 0.3, 2 * row + r - 0.3), 0.6, 0.6, fill=False,
                                  edgecolor=COLOURS["window"], linewidth=2))
-        right.add_patch(Rectangle((column - 0.45, row - 0.45), 0.9, 0.9, facecolor=COLOURS["output"], edgecolor=tint, linewidth=3))
+        right.add_patch(
+            Rectangle((column - 0.45, row - 0.45), 0.9, 0.9, facecolor=COLOURS["output"], edgecolor=tint, linewidth=3)
+        )
         right.annotate("", xy=(column - 0.5, row), xytext=(2 * column + c + 0.3, 2 * row + r), xycoords=right.transData,
                        textcoords=left.transData, arrowprops={"arrowstyle": "->", "color": tint, "linewidth": 1.5})
         right.text(column, row, f"{best:g}", ha="center", va="center", fontsize=14, fontweight="bold")
@@ -665,7 +671,8 @@ def shift_figure(shifts, cnn_accuracies, dense_accuracies, by_direction, cnn_par
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(8.8, 4.3), layout="constrained",
                                          gridspec_kw={"width_ratios": [3, 2]})
-    left.plot(shifts, 100 * np.array(cnn_accuracies), "o-", color="tab:blue", label=f"CNN, {cnn_parameters:,} parameters")
+    left.plot(shifts, 100 * np.array(cnn_accuracies), "o-", color="tab:blue",
+              label=f"CNN, {cnn_parameters:,} parameters")
     left.plot(shifts, 100 * np.array(dense_accuracies), "s--", color="tab:orange",
               label=f"dense, {dense_parameters:,} parameters")
     left.axhline(100 * CHANCE, color="grey", linestyle=":", label="chance, 10%")
@@ -751,11 +758,15 @@ def receptive_fields_figure(rows, supports, boxes):
     figure, axes = plt.subplots(1, len(rows), figsize=(8.8, 3.1), layout="constrained")
     for ax, (name, field, _), support, (top, left) in zip(axes, rows, supports, boxes):
         ax.imshow(support, cmap="gray", vmin=0, vmax=1)
-        ax.add_patch(Rectangle((left - 0.5, top - 0.5), field, field, fill=False, edgecolor=COLOURS["window"], linewidth=2))
+        ax.add_patch(
+            Rectangle((left - 0.5, top - 0.5), field, field, fill=False, edgecolor=COLOURS["window"], linewidth=2)
+        )
         ax.set_title(f"{name}: {field} x {field}")
         ax.set_xticks([0, SIDE - 1])
         ax.set_yticks([0, SIDE - 1])
-    figure.suptitle("Receptive fields: input pixels with a non-zero gradient (white)\nfill the square the rule predicts (red)")
+    figure.suptitle(
+        "Receptive fields: input pixels with a non-zero gradient (white)\nfill the square the rule predicts (red)"
+    )
     return figure
 
 
@@ -986,7 +997,7 @@ def cnn_against_dense(cnn, cnn_accuracy, split, digits, seeds, figures):
     print(f"  {count} parameters, each weight used once per image")
     print("What differs between the two, besides sharing one kernel across positions:")
     print("  locality: each CNN unit sees a 3 x 3 window, each dense unit all 784 pixels;")
-    print(f"  depth and pooling: two convolutions with max pooling, against one hidden layer;")
+    print("  depth and pooling: two convolutions with max pooling, against one hidden layer;")
     print(f"  dropout: the CNN's only; the dense network's {DENSE_UNITS} hidden units are a narrow bottleneck.")
     print(f"{'network':<10} {'parameters':>10} {'multiply-adds':>14} {'training':>9} {'test':>7}")
     for name, model, share in (("CNN", cnn, cnn_accuracy), ("dense", dense, dense_accuracy)):
@@ -1036,9 +1047,11 @@ def cnn_against_dense(cnn, cnn_accuracy, split, digits, seeds, figures):
           f"{min(right, left) > max(down, up)}")
     print(f"CNN above chance ({percent(CHANCE)}) at every shift and direction: {min(at_largest['CNN']) > CHANCE}")
     lowest = int(np.argmin(at_largest["dense"]))
-    print(f"the dense network at {SHIFTS[-1]} pixels {['down', 'up', 'right', 'left'][lowest]}: "
-          f"{percent(at_largest['dense'][lowest])}, near chance")
-    figures.add("cnn_shift", shift_figure(SHIFTS, cnn_shifted, dense_shifted, at_largest, cnn_parameters, dense_parameters))
+    print(f"the dense network's lowest, {SHIFTS[-1]} pixels {['down', 'up', 'right', 'left'][lowest]}: "
+          f"{percent(at_largest['dense'][lowest])} (chance: {percent(CHANCE)})")
+    figures.add(
+        "cnn_shift", shift_figure(SHIFTS, cnn_shifted, dense_shifted, at_largest, cnn_parameters, dense_parameters)
+    )
 
 
 def what_the_first_layer_learned(cnn, figures):
@@ -1061,18 +1074,23 @@ def what_the_first_layer_learned(cnn, figures):
     print("share of the kernel's energy in its mean (the detectors have none: their weights sum to 0):")
     print(f"{'kernel':<10}" + "".join(f"{name:>12}" for name in names) + f"{'mean':>7}   most alike")
     titles = []
-    for label, group, table in (("untrained", untrained, control), ("learned", learned, cosine_similarities(learned, bank))):
+    groups = (("untrained", untrained, control), ("learned", learned, cosine_similarities(learned, bank)))
+    for label, group, table in groups:
         shares = mean_energy_share(group)
         for index, (row, share) in enumerate(zip(table, shares), start=1):
             best = int(np.argmax(np.abs(row)))
-            verdict = f"{names[best]}, cos {row[best]:.2f}" if abs(row[best]) > bar + 0.1 else "no clear match"
+            verdict = f"{names[best]}, cos {row[best]:.2f}" if abs(row[best]) > bar + MATCH_MARGIN else "no clear match"
             if label == "untrained":
                 verdict = f"(control) {names[best]}, cos {row[best]:.2f}"
-            print(f"{label[0]}{index:<9}" + "".join(f"{value:>12.2f}" for value in row) + f"{percent(share):>7}   {verdict}")
+            cells = "".join(f"{value:>12.2f}" for value in row)
+            print(f"{label[0]}{index:<9}{cells}{percent(share):>7}   {verdict}")
             if label == "learned":
                 titles.append(f"learned {index}, mean {100 * share:.0f}%\n{verdict}")
+    overlap = np.abs(cosine_similarities(bank, bank)[np.triu_indices(len(bank), 1)]).max()
+    print(f"the detectors overlap: the largest |cos| between two of them is {overlap:.2f}, so a kernel")
+    print("can be nearly as alike to two of them.")
     print(f"untrained kernels (u): their largest |cos| is {bar:.2f}; a learned kernel (l) is called a match")
-    print(f"only when its |cos| exceeds that by more than 0.1, and \"no clear match\" otherwise.")
+    print(f"only when its |cos| exceeds that by more than {MATCH_MARGIN}, and \"no clear match\" otherwise.")
     print("Nobody told the network about edges. Where it found a detector like these, it did so because")
     print("it helps to tell the digits apart. A negative cos is the same edge with dark and light")
     print("swapped; after the ReLU that is a different feature, so a network often learns both signs.")
@@ -1161,7 +1179,8 @@ def the_blind_border(cnn, digits, figures):
     top, bottom, left, right = bounding_box(support)
     print(f"gradient of the predicted class, {GRADIENT_INPUTS} random inputs: non-zero on rows {top}..{bottom}, "
           f"columns {left}..{right}")
-    print(f"zero on every row and column from {blind} on, for every input: {not support[blind:].any() and not support[:, blind:].any()}")
+    zero = not support[blind:].any() and not support[:, blind:].any()
+    print(f"zero on every row and column from {blind} on, for every input: {zero}")
     print(f"non-zero somewhere on every pixel before them: {bool(support[:blind, :blind].all())}")
     _, _, test_images, _ = digits
     moved = shift_images(test_images, BLIND_SHIFT, 0)
@@ -1197,7 +1216,8 @@ def prediction(cnn, digit, name, digits, figures):
     off = table - np.diag(np.diag(table))
     worst = np.unravel_index(np.argmax(off), off.shape)
     print(f"the most frequent mistake: {worst[0]} read as {worst[1]}, {off[worst]} times")
-    print(f"the diagonal holds the {int(np.trace(table))} digits read right: {int(np.trace(table)) == len(test_labels) - len(wrong)}")
+    right = int(np.trace(table))
+    print(f"the diagonal holds the {right} digits read right: {right == len(test_labels) - len(wrong)}")
     figures.add("cnn_confusion", confusion_figure(table))
 
 

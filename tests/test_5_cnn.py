@@ -450,6 +450,28 @@ def test_the_classifiers_input_gradient_is_zero_on_rows_and_columns_26_and_27(tr
     assert np.any(cnn_lesson.class_score_gradients(cnn, inputs) != 0, axis=0)[:26, :26].all()
 
 
+def test_shifted_copies_move_each_digit_at_most_4_pixels():
+    images = np.zeros((20, 28, 28), dtype=np.uint8)
+    images[:, 12:16, 12:16] = 255
+    moved, labels = cnn_lesson.with_shifted_copies(images, np.arange(20))
+    assert np.array_equal(moved[:20], images) and labels.tolist() == list(range(20)) * 2
+    for copy in moved[20:]:
+        top, _, left, _ = cnn_lesson.bounding_box(copy > 0)
+        assert abs(top - 12) <= 4 and abs(left - 12) <= 4 and copy.sum() == images[0].sum()
+    assert len({cnn_lesson.bounding_box(copy > 0) for copy in moved[20:]}) > 5
+
+
+def test_controls_keep_more_accuracy_on_moved_digits(trained, capsys):
+    cnn, _, digits = trained
+    split = cnn_lesson.split_validation(digits[0], digits[1])
+    measured = {"CNN": [cnn_lesson.accuracy(cnn, digits[2], digits[3])] + [0.43] * 4, "dense": [0.86] + [0.17] * 4}
+    rows = cnn_lesson.shift_controls(split, digits, measured)
+    assert rows["shifted training"][-1] > 0.8 and rows["average head"][-1] > 0.43
+    assert rows["average head"][0] < rows["CNN"][0]
+    checks = re.findall(r": (True|False)$", capsys.readouterr().out, flags=re.M)
+    assert checks == ["True", "True"]
+
+
 def test_mean_test_accuracy_over_seeds_0_to_3_is_at_least_96_5_percent(trained):
     cnn, _, digits = trained
     train_images, train_labels, _, _ = cnn_lesson.split_validation(digits[0], digits[1])

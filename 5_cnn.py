@@ -644,7 +644,7 @@ def volumes_figure(volumes, operations):
         ax.text(middle, height, "\n".join(lines), ha="center", va="bottom", fontsize=8, linespacing=1.25,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     figure.suptitle("The whole CNN: each layer's output, and the operation between them\n"
-                    "(weights learned; multiply-adds for one image)")
+                    "(parameters: weights and biases, learned; multiply-adds for one image)")
     return figure
 
 
@@ -946,21 +946,19 @@ def the_network(figures):
             rule = f"{shape[0]}*{layer.units} + {layer.units} = {count}"
             shape = (layer.units,)
             step = [f"{layer.name}: dense", "+ softmax"]
-        else:
+        elif isinstance(layer, keras.layers.Flatten):
+            step = [f"{layer.name}: the", f"{' x '.join(map(str, shape))} values in a row"]
             shape, count, rule = (int(np.prod(shape)),), 0, "0"
-            step = None
+        else:
+            count, rule, step = 0, "0", None
         keras_shape = tuple(layer.output.shape[1:])
         agree = agree and keras_shape == shape and layer.count_params() == count
         total += count
         print(f"{layer.name:<11} {str(shape):<14} {rule:<28} {layer.count_params():>5} {macs[layer.name]:>14,}")
-        if step is not None or layer.name == "flatten":
-            if step is None:
-                step = ["flatten: the", "5 x 5 x 16 values"]
-                volumes.append(shape)
-                operations.append(step + ["0 weights"])
-                continue
+        if step is not None:
             volumes.append(shape)
-            operations.append(step + [f"{count:,} weights", f"{macs[layer.name]:,} multiply-adds"])
+            work = [] if isinstance(layer, keras.layers.Flatten) else [f"{macs[layer.name]:,} multiply-adds"]
+            operations.append(step + [f"{count:,} parameters"] + work)
     total_macs = sum(macs.values())
     print(f"total: {total:,} parameters (Keras count_params: {cnn.count_params():,}), "
           f"{total_macs:,} multiply-adds per image")
@@ -1066,7 +1064,7 @@ def cnn_against_dense(cnn, cnn_accuracy, split, digits, seeds, figures, controls
     print()
     print("The test digits moved by 0 to 4 pixels, each direction apart, then the mean of the four:")
     print(f"{'shift':>5} {'network':<7} {'down':>7} {'up':>7} {'right':>7} {'left':>7} {'mean':>7}")
-    means = {"CNN": [], "dense": []}
+    means, every = {"CNN": [], "dense": []}, {"CNN": [], "dense": []}
     at_largest = {}
     for shift in SHIFTS:
         for name, model in (("CNN", cnn), ("dense", dense)):
@@ -1075,6 +1073,7 @@ def cnn_against_dense(cnn, cnn_accuracy, split, digits, seeds, figures, controls
             else:
                 values = [accuracy(model, test_images, test_labels)] * 4
             means[name].append(float(np.mean(values)))
+            every[name] += values
             at_largest[name] = values
             print(f"{shift:>5} {name:<7} " + " ".join(f"{percent(value):>7}" for value in values)
                   + f" {percent(np.mean(values)):>7}")
@@ -1086,7 +1085,7 @@ def cnn_against_dense(cnn, cnn_accuracy, split, digits, seeds, figures, controls
     down, up, right, left = at_largest["CNN"]
     print(f"at {SHIFTS[-1]} pixels the CNN reads digits moved sideways better than moved up or down: "
           f"{min(right, left) > max(down, up)}")
-    print(f"CNN above chance ({percent(CHANCE)}) at every shift and direction: {min(at_largest['CNN']) > CHANCE}")
+    print(f"CNN above chance ({percent(CHANCE)}) at every shift and direction: {min(every['CNN']) > CHANCE}")
     lowest = int(np.argmin(at_largest["dense"]))
     print(f"the dense network's lowest, {SHIFTS[-1]} pixels {['down', 'up', 'right', 'left'][lowest]}: "
           f"{percent(at_largest['dense'][lowest])} (chance: {percent(CHANCE)})")

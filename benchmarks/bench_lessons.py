@@ -208,7 +208,7 @@ def print_table(scripts, runs, failed):
     then the sum of all the lessons in order. Returns {name: (median, low, high) multiple}."""
     base = [seconds for seconds, _ in runs[IMPORT_COMMAND]]
     multiples = {}
-    print(f"{'command':<28}{'median':>9}{'range':>15}{'peak memory':>13}   x import (range)")
+    print(f"{'command':<28}{'median':>9}{'range':>17}{'peak memory':>13}   x import (range)")
     for name in [IMPORT_COMMAND, *scripts]:
         if name in failed:
             print(f"{name:<28}failed, {failed[name]}")
@@ -218,14 +218,14 @@ def print_table(scripts, runs, failed):
         median, low, high = ratio_range(seconds, base)
         multiples[name] = (median, low, high)
         span = f"{min(seconds):.2f}-{max(seconds):.2f} s"
-        print(f"{name:<28}{statistics.median(seconds):>7.2f} s{span:>15}{peak / 1e6:>10.0f} MB   "
+        print(f"{name:<28}{statistics.median(seconds):>7.2f} s{span:>17}{peak / 1e6:>10.0f} MB   "
               f"{median:.2f}x ({low:.2f}-{high:.2f})")
     if all(name in multiples for name in scripts):
         totals = [sum(runs[name][r][0] for name in scripts) for r in range(len(base))]
         median, low, high = ratio_range(totals, base)
         multiples["all"] = (median, low, high)
         span = f"{min(totals):.2f}-{max(totals):.2f} s"
-        print(f"{f'all {len(scripts)} lessons, in order':<28}{statistics.median(totals):>7.2f} s{span:>15}{'':>13}   "
+        print(f"{f'all {len(scripts)} lessons, in order':<28}{statistics.median(totals):>7.2f} s{span:>17}{'':>13}   "
               f"{median:.2f}x ({low:.2f}-{high:.2f})")
     return multiples
 
@@ -239,7 +239,8 @@ def main(argv=None):
 
     scripts = lessons()
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; Python {platform.python_version()}")
-    print(f"Every command runs in a fresh process, all in turn, {args.repeats} rounds; median wall time,")
+    rounds = "1 round" if args.repeats == 1 else f"{args.repeats} rounds"
+    print(f"Every command runs in a fresh process, all in turn, {rounds}; median wall time,")
     print("its range, largest peak memory, and the median (range) of the per-round multiples of")
     print(f"`{IMPORT_COMMAND}` alone.")
     print()

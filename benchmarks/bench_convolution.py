@@ -17,7 +17,8 @@ every sweep is made three times (three passes). A sample is timeit's loop over a
 calls as last about 5 ms. Each cell is the median of its samples, with the spread
 (interquartile range, IQR) next to it. Two methods are compared through the ratios of
 their samples taken in the same round; one is called faster only where the median
-ratio is further from 1x than the IQR of those ratios, and the margin is printed.
+ratio is further from 1x than the IQR of those ratios, both on a log scale (so that 2x
+faster and 2x slower weigh the same), and the margin is printed.
 
 Run as a script it pins every method to one thread (OMP_NUM_THREADS,
 OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set to 1 unless they are set already, and
@@ -513,16 +514,18 @@ def paired_ratio(first, second):
 
 
 def decided(ratio):
-    """Whether a ratio of times is told apart from 1x: the median's distance from 1
-    is larger than the IQR of the ratios. Returns (decided, margin / IQR).
+    """Whether a ratio of times is told apart from 1x, on a log scale so that 2x slower
+    and 2x faster weigh the same: the distance of the median log ratio from 0 is
+    larger than the IQR of the log ratios. Returns (decided, margin / IQR).
 
     >>> is_decided, times = decided(Timing([0.5, 0.52, 0.55])); is_decided, round(times, 1)
-    (True, 19.2)
+    (True, 13.7)
     >>> decided(Timing([0.9, 1.1, 1.0]))[0]
     False
     """
-    margin = abs(1.0 - ratio.median)
-    spread = ratio.iqr
+    logs = Timing([math.log(value) for value in ratio.samples])
+    margin = abs(logs.median)
+    spread = logs.iqr
     if spread == 0:
         return margin > 0, math.inf
     return margin > spread, margin / spread
@@ -532,7 +535,7 @@ def margin_words(ratio):
     """'margin 2.3x the spread', for a ratio from paired_ratio.
 
     >>> margin_words(Timing([0.5, 0.52, 0.55]))
-    'margin 19.2x the spread'
+    'margin 13.7x the spread'
     """
     _, times = decided(ratio)
     return "no spread" if math.isinf(times) else f"margin {times:.1f}x the spread"
@@ -543,7 +546,7 @@ def verdict(ratio, faster="faster", slower="slower"):
     'too close to call' when the margin is within the spread.
 
     >>> verdict(Timing([0.5, 0.52, 0.55]))
-    'faster (margin 19.2x the spread)'
+    'faster (margin 13.7x the spread)'
     >>> verdict(Timing([0.9, 1.1, 1.0]))
     'too close to call (margin 0.0x the spread)'
     """
@@ -754,13 +757,17 @@ def summary(ratios, where="sizes"):
 
     >>> summary([Timing([0.5, 0.52, 0.55]), Timing([0.6, 0.62, 0.63])])
     '0.52x to 0.62x; faster at 2, slower at 0, too close to call at 0 of 2 sizes'
+    >>> summary([Timing([2.0, 2.1, 2.2])], "points")
+    '2.10x; faster at 0, slower at 1, too close to call at 0 of 1 points'
     """
     ratios = [ratio for ratio in ratios if ratio is not None]
     if not ratios:
         return f"measured at no {where[:-1]}"
     medians = [ratio.median for ratio in ratios]
     faster, slower, close = tally(ratios)
-    return (f"{format_ratio(min(medians))} to {format_ratio(max(medians))}; faster at {faster}, slower at {slower}, "
+    low, high = format_ratio(min(medians)), format_ratio(max(medians))
+    span = low if low == high else f"{low} to {high}"
+    return (f"{span}; faster at {faster}, slower at {slower}, "
             f"too close to call at {close} of {len(ratios)} {where}")
 
 
@@ -996,7 +1003,7 @@ def kernel_sweep(grid, rates, peak, earlier=()):
             print(f"  {k}x{k}: {best}, the only one measured")
         else:
             runner_up = ranked[1][1]
-            print(f"  {k}x{k}: {best}, {verdict(result.ratio(best, runner_up, i))} than {runner_up}")
+            print(f"  {k}x{k}: {best}; against {runner_up}: {verdict(result.ratio(best, runner_up, i))}")
     states = [fft_state(result.ratio(SCIPY_FFT.label, best, i)) for i, best in enumerate(fastest)]
     print(f"  scipy.signal.fftconvolve against the fastest direct method: {crossover_words(sizes, states)}")
     crossovers["fastest direct"] = crossover(sizes, states)[1]

@@ -278,7 +278,7 @@ def main(argv=None):
                          target_words(peak, peak, peak, PHOTO_MEMORY_TARGET)))
     cnn, target = CNN_TARGET
     if cnn in multiples:
-        verdicts.insert(0, (f"{cnn} ≤ {target:g}x the import", f"{multiples[cnn][0]:.2f}x",
+        verdicts.insert(0, (f"{cnn} ≤ {target:.1f}x the import", f"{multiples[cnn][0]:.2f}x",
                             target_words(*multiples[cnn], target)))
     if "all" in multiples:
         verdicts.insert(1, (f"all {len(scripts)} lessons ≤ {ALL_TARGET:g}x the import", f"{multiples['all'][0]:.2f}x",

@@ -17,6 +17,9 @@ lesson: $(VENV)/.lesson-installed
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
 
+# The benchmarks time the machine they run on: run them when nothing else is busy.
+# bench (a few minutes) prints the convolution timings and redraws figures/bench_*.png;
+# bench-lessons (about two minutes) times every lesson against `import tensorflow, keras`.
 bench: $(VENV)/.lesson-installed
 	$(BIN)/python benchmarks/bench_convolution.py
 

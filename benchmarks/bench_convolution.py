@@ -1326,8 +1326,8 @@ def plot_image_sweeps(grid, image_results):
     for axis, (kernel_size, result) in zip(axes, image_results.items()):
         draw_lines(axis, sizes, result, PLOTTED)
         middle = len(sizes) // 2
-        reference = result.timings[REFERENCE.label][middle]
-        draw_slope_guide(axis, sizes, (sizes[middle], reference.median * 2.5), "slope 2: time ∝ N²")
+        highest = max(result.timings[label][middle].median for label in PLOTTED if result.timings[label][middle])
+        draw_slope_guide(axis, sizes, (sizes[middle], highest * 2), "slope 2: time ∝ N²")
         axis.set_xlabel("image side N (the image is N×N)")
         axis.set_title(f"{kernel_size}x{kernel_size} kernel")
     axes[0].set_ylabel("median time of one call (s)")

@@ -618,7 +618,6 @@ class Sweep:
     timings = {label: [Timing or None, one per point]}."""
 
     points: list
-    methods: list
     timings: dict
 
     def ratio(self, first, second, index):
@@ -662,7 +661,7 @@ def sweep(points, grid, rates, methods=METHODS, reference=REFERENCE, inputs=make
                 timings[method.label][index].samples += timing.samples
                 if method.direct:
                     rates[method.label] = work / timing.median
-    return Sweep(list(points), list(methods), timings)
+    return Sweep(list(points), timings)
 
 
 def calibrate(rates):

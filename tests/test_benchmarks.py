@@ -164,7 +164,7 @@ def test_the_tables_show_the_spread_and_mark_what_is_too_close_to_call(capsys):
         "plain Python loop": [None],
     }
     peak = {np.float64: 1e10, np.float32: 2e10}
-    bench.print_sweep(bench.Sweep([(16, 3)], [], timings), ["16x16"], [16 * 16 * 9], bench.REFERENCE.label, peak)
+    bench.print_sweep(bench.Sweep([(16, 3)], timings), ["16x16"], [16 * 16 * 9], bench.REFERENCE.label, peak)
     printed = capsys.readouterr().out
     assert "1.1 ms 9%" in printed
     assert "0.55x" in printed and "1.00x~" in printed and "slow" in printed
@@ -175,7 +175,7 @@ def fake_sweep(sizes, labels, kernel_size=3):
     """A Sweep whose every method takes size² x K² ns, with a small spread."""
     timings = {label: [bench.Timing([n * n * kernel_size**2 * 1e-9 * f for f in (0.95, 1.0, 1.05)]) for n in sizes]
                for label in labels}
-    return bench.Sweep([(n, kernel_size) for n in sizes], [], timings)
+    return bench.Sweep([(n, kernel_size) for n in sizes], timings)
 
 
 def texts_of(figure):
@@ -200,9 +200,9 @@ def test_the_image_size_plot_is_readable_and_draws_the_series_and_the_slope_2_gu
 
 def test_the_kernel_size_plot_is_readable_and_marks_the_crossover_told_apart():
     grid = bench.FULL
-    result = fake_sweep([grid.kernel_sweep_image], [])
-    result = bench.Sweep(result.points, [], {label: [bench.Timing([k * 1e-3, k * 1.1e-3, k * 1.2e-3]) for k in grid.kernel_sizes]
-                                             for label in bench.PLOTTED})
+    result = bench.Sweep([(grid.kernel_sweep_image, k) for k in grid.kernel_sizes],
+                         {label: [bench.Timing([k * 1e-3, k * 1.1e-3, k * 1.2e-3]) for k in grid.kernel_sizes]
+                          for label in bench.PLOTTED})
     figure = bench.plot_kernel_sweep(grid, result, {"scipy": 11})
     assert_readable(figure, "bench_kernel_size.png")
     assert round(figure.get_figwidth() * 100) <= lessonkit.README_WIDTH
@@ -216,7 +216,7 @@ def test_the_kernel_size_plot_is_readable_and_marks_the_crossover_told_apart():
 def test_the_separable_plot_is_readable_and_draws_every_separable_method():
     grid = bench.FULL
     labels = [method.label for method in bench.SEPARABLE_METHODS]
-    result = bench.Sweep([], [], {label: [bench.Timing([k * 1e-3, k * 1.1e-3, k * 1.2e-3]) for k in grid.kernel_sizes]
+    result = bench.Sweep([], {label: [bench.Timing([k * 1e-3, k * 1.1e-3, k * 1.2e-3]) for k in grid.kernel_sizes]
                                   for label in labels})
     figure = bench.plot_separable_sweep(grid, result, {labels[0]: 31})
     assert_readable(figure, "bench_separable.png")

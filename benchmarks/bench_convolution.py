@@ -631,8 +631,8 @@ def sweep(points, grid, rates, methods=METHODS, reference=REFERENCE, inputs=make
     on inputs(N, K, dtype), all of them in turn at each point (time_in_turn), in
     grid.passes passes over all the points; the samples of the passes are pooled.
 
-    In the first pass a direct method whose estimated time for one call, N²K² / (its
-    multiply-adds per second at the last point it ran, kept in `rates`), is over
+    In the first pass a direct method whose estimated time for one call, N²K² / (the
+    most multiply-adds per second it reached at a point before, kept in `rates`), is over
     grid.call_budget is skipped at that point, and stays skipped; the `reference` never is.
     """
     timings = {method.label: [None] * len(points) for method in methods}
@@ -659,8 +659,8 @@ def sweep(points, grid, rates, methods=METHODS, reference=REFERENCE, inputs=make
                 if timings[method.label][index] is None:
                     timings[method.label][index] = Timing()
                 timings[method.label][index].samples += timing.samples
-                if method.direct:
-                    rates[method.label] = work / timing.median
+                if method.direct:  # the best rate seen, so that one slow pass does not skip a point
+                    rates[method.label] = max(rates.get(method.label, 0.0), work / timing.median)
     return Sweep(list(points), timings)
 
 
@@ -716,19 +716,25 @@ def fft_state(ratio):
 
 
 def crossover_words(sizes, states, direct="direct"):
-    """The crossover in words; `direct` names the method the FFT is compared with.
+    """The crossover in words, then how many sizes each way; `direct` names the method
+    the FFT is compared with.
 
     >>> crossover_words([3, 5, 7], ["direct", None, "fft"])
-    'direct faster up to 3x3, FFT faster from 7x7 up, too close to call in between'
+    'direct faster up to 3x3; FFT faster from 7x7 up; direct faster at 1, FFT at 1, too close to call at 1 of 3 sizes'
+    >>> crossover_words([3, 5, 7], [None, "direct", None])
+    'no crossover told apart; direct faster at 1, FFT at 0, too close to call at 2 of 3 sizes'
     """
     direct_up_to, fft_from = crossover(sizes, states)
-    words = [f"{direct} faster up to {direct_up_to}x{direct_up_to}" if direct_up_to else "at none",
-             f"FFT faster from {fft_from}x{fft_from} up" if fft_from else "at none"]
-    if direct_up_to is None and fft_from is None:
-        return "no crossover told apart from the noise"
-    if direct_up_to and fft_from and sizes.index(fft_from) - sizes.index(direct_up_to) > 1:
-        words.append("too close to call in between")
-    return ", ".join(word for word in words if word != "at none")
+    words = []
+    if direct_up_to:
+        words.append(f"{direct} faster up to {direct_up_to}x{direct_up_to}")
+    if fft_from:
+        words.append(f"FFT faster from {fft_from}x{fft_from} up")
+    if not words:
+        words.append("no crossover told apart")
+    words.append(f"{direct} faster at {states.count('direct')}, FFT at {states.count('fft')}, "
+                 f"too close to call at {states.count(None)} of {len(states)} sizes")
+    return "; ".join(words)
 
 
 def tally(ratios):
@@ -812,12 +818,13 @@ def format_ratio(ratio):
 def format_time_cell(timing):
     """A median time and its IQR as a percentage of it; 'slow' if skipped.
 
-    >>> format_time_cell(Timing([0.010, 0.011, 0.012])), format_time_cell(None)
-    ('11 ms 9%', 'slow')
+    >>> format_time_cell(Timing([0.010, 0.011, 0.012])), format_time_cell(Timing([0.01, 0.01, 0.5])), format_time_cell(None)
+    ('11 ms 9%', '10 ms >999%', 'slow')
     """
     if timing is None:
         return "slow"
-    return f"{format_seconds(timing.median)} {100 * timing.iqr / timing.median:.0f}%"
+    percent = 100 * timing.iqr / timing.median
+    return f"{format_seconds(timing.median)} {percent:.0f}%" if percent < 1000 else f"{format_seconds(timing.median)} >999%"
 
 
 def format_ratio_cell(ratio):
@@ -846,15 +853,15 @@ def print_sweep(result, columns, works, reference, peak):
     median ratio of each method's samples to the `reference`'s of the same round."""
     width = max(len(label) for label in result.timings) + 2
     width = max(width, len(f"time / {reference}") + 2)
-    header = "".join(f"{column:>13}" for column in columns)
+    header = "".join(f"{column:>14}" for column in columns)
     print(f"{'median time (IQR as % of it)':<{width}}{header}")
     for label, row in result.timings.items():
-        print(f"{label:<{width}}" + "".join(f"{format_time_cell(t):>13}" for t in row))
+        print(f"{label:<{width}}" + "".join(f"{format_time_cell(t):>14}" for t in row))
     print()
     print(f"{'GMAC/s (N²K² / median time)':<{width}}{header}")
     for label, row in result.timings.items():
         cells = ["slow" if t is None else format_rate(work / t.median) for t, work in zip(row, works)]
-        print(f"{label:<{width}}" + "".join(f"{cell:>13}" for cell in cells))
+        print(f"{label:<{width}}" + "".join(f"{cell:>14}" for cell in cells))
     print(f"(an FFT method does other work: its GMAC/s is that of a direct method as fast; one core's "
           f"matmul peak here: {format_rate(peak[np.float64])} float64, {format_rate(peak[np.float32])} float32)")
     print()
@@ -862,7 +869,7 @@ def print_sweep(result, columns, works, reference, peak):
     for label in result.timings:
         cells = [format_ratio_cell(result.ratio(label, reference, i)) if label != reference else "1.00x"
                  for i in range(len(columns))]
-        print(f"{label:<{width}}" + "".join(f"{cell:>13}" for cell in cells))
+        print(f"{label:<{width}}" + "".join(f"{cell:>14}" for cell in cells))
     print("Each ratio is the median of the ratios of samples taken in the same round; ~: its")
     print("distance from 1x is within their IQR, too close to call. slow: skipped, a direct method")
     print("whose N²K² cost was estimated from its speed at smaller points to be too long.")

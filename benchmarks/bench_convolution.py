@@ -1358,9 +1358,9 @@ def plot_kernel_sweep(grid, result, crossovers):
     kernel_size = crossovers.get("scipy")
     if kernel_size is not None:
         axis.axvline(kernel_size, color="black", linestyle=":", linewidth=1.5)
-        axis.annotate(f"fftconvolve faster than\nconvolve2d from {kernel_size}x{kernel_size}", xy=(kernel_size, 0.03),
+        axis.annotate(f"fftconvolve faster than\nconvolve2d from {kernel_size}x{kernel_size}", xy=(kernel_size, 0.97),
                       xycoords=("data", "axes fraction"), xytext=(4, 0), textcoords="offset points",
-                      ha="left", va="bottom", fontsize=9)
+                      ha="left", va="top", fontsize=9, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
     axis.set_xlabel("kernel side K (the kernel is K×K)")
     axis.set_ylabel("median time of one call (s)")
     side = grid.kernel_sweep_image

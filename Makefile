@@ -26,6 +26,9 @@ notebooks: $(VENV)/.test-installed
 jupyter: $(VENV)/.notebook-installed
 	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/0_1D.ipynb
 
+# The benchmarks time the machine they run on: run them when nothing else is busy.
+# bench (a few minutes) prints the convolution timings and redraws figures/bench_*.png;
+# bench-lessons (about two minutes) times every lesson against `import tensorflow, keras`.
 bench: $(VENV)/.lesson-installed
 	$(BIN)/python benchmarks/bench_convolution.py
 

@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 from PIL import Image
 from scipy import signal
 
+import lessonkit
+from conftest import assert_readable
+
 bench = importlib.import_module("benchmarks.bench_convolution")
 bench_lessons = importlib.import_module("benchmarks.bench_lessons")
 
@@ -32,7 +35,7 @@ def test_plain_python_loop_matches_scipy_same(image_shape, kernel_shape, seed):
     np.testing.assert_allclose(bench.naive_convolve2d(image, kernel), expected, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("method", bench.METHODS, ids=lambda method: method.label)
+@pytest.mark.parametrize("method", bench.KERNEL_METHODS, ids=lambda method: method.label)
 @pytest.mark.parametrize("image_shape", [(9, 12), (16, 16)])
 @pytest.mark.parametrize("kernel_size", [1, 3, 5, 7])
 def test_every_timed_method_computes_scipy_convolve2d_same(method, image_shape, kernel_size):
@@ -74,18 +77,18 @@ def test_every_layer_method_computes_tensorflows_valid_layer(method):
     np.testing.assert_allclose(result, expected.numpy(), rtol=tolerance, atol=tolerance)
 
 
-def test_fastest_direct_picks_the_quickest_measured_method_at_each_point():
-    times = {"a": [1.0, None, 5.0], "b": [2.0, 3.0, 4.0]}
-    assert bench.fastest_direct(times, ["a", "b"]) == ([1.0, 3.0, 4.0], ["a", "b", "b"])
-
-
 def test_the_grid_uses_only_odd_kernels_where_every_wrapper_is_exact():
     for grid in (bench.FULL, bench.QUICK, bench.SMOKE):
         assert all(size % 2 == 1 for size in grid.image_sweep_kernels + grid.kernel_sizes)
 
 
+def test_every_sweep_is_made_at_least_three_times():
+    for grid in (bench.FULL, bench.QUICK, bench.SMOKE):
+        assert grid.passes >= 3
+
+
 def test_float32_series_come_in_addition_to_float64_ones():
-    labels = [method.label for method in bench.METHODS]
+    labels = [method.label for method in bench.KERNEL_METHODS]
     assert len(labels) == len(set(labels))
     for method in bench.METHODS:
         if method.dtype == np.float32:
@@ -93,85 +96,157 @@ def test_float32_series_come_in_addition_to_float64_ones():
 
 
 @pytest.mark.parametrize(
-    "direct, fft, expected",
+    "states, expected",
     [
-        ([1.0, 2.0, 4.0, 8.0], [3.0, 3.0, 3.0, 3.0], 7),
-        ([1.0, 1.0, 1.0, 1.0], [3.0, 3.0, 3.0, 3.0], None),
-        ([5.0, 6.0, 7.0, 8.0], [3.0, 3.0, 3.0, 3.0], 3),
-        ([4.0, 2.0, 2.0, 8.0], [3.0, 3.0, 3.0, 3.0], 11),
-        ([1.0, 2.0, None, None], [3.0, 3.0, 3.0, 3.0], 7),
-        ([1.0, 2.0, 3.0, 8.0], [3.0, 3.0, 3.0, 3.0], 11),
+        (["direct", "direct", "fft", "fft"], (5, 7)),
+        (["direct", None, "fft", "fft"], (3, 7)),
+        (["direct", "direct", "direct", "direct"], (11, None)),
+        (["fft", "fft", "fft", "fft"], (None, 3)),
+        (["direct", "fft", "direct", "fft"], (3, 11)),
+        ([None, None, None, None], (None, None)),
     ],
-    ids=["crosses once", "never", "always", "noisy dip before", "skipped counts as slower", "tie is not faster"],
+    ids=["crosses once", "too close between", "never", "always", "noisy dip", "nothing told apart"],
 )
-def test_crossover_is_the_first_size_from_which_fft_stays_faster(direct, fft, expected):
-    assert bench.crossover([3, 5, 7, 11], direct, fft) == expected
+def test_crossover_counts_only_verdicts_that_clear_the_spread(states, expected):
+    assert bench.crossover([3, 5, 7, 11], states) == expected
 
 
-def test_interleaved_timing_alternates_the_order_after_a_warm_up():
+def test_a_ratio_is_called_only_where_its_margin_clears_its_spread():
+    assert bench.verdict(bench.Timing([0.40, 0.45, 0.50])) == "faster (margin 7.2x the spread)"
+    assert bench.verdict(bench.Timing([1.9, 2.0, 2.1])).startswith("slower")
+    assert bench.verdict(bench.Timing([0.7, 0.95, 1.2])).startswith("too close to call")
+    assert bench.fft_state(bench.Timing([0.7, 0.95, 1.2])) is None
+    assert bench.format_ratio_cell(bench.Timing([0.7, 0.95, 1.2])) == "0.95x~"
+
+
+def test_ratios_pair_the_samples_of_the_same_round():
+    # one slow round of the reference moves one ratio, not the median
+    ours = bench.Timing([1.0, 1.0, 1.0, 1.0, 1.0])
+    reference = bench.Timing([2.0, 2.0, 9.0, 2.0, 2.0])
+    ratio = bench.paired_ratio(ours, reference)
+    assert ratio.samples[2] == pytest.approx(1 / 9)
+    assert ratio.median == pytest.approx(0.5)
+
+
+def test_quartiles_and_iqr_of_a_timing():
+    timing = bench.Timing([5.0, 1.0, 4.0, 2.0, 3.0])
+    assert timing.quartiles() == (2.0, 3.0, 4.0)
+    assert timing.iqr == 2.0
+    assert bench.Timing([7.0]).iqr == 0
+
+
+def test_time_in_turn_warms_up_each_then_rotates_the_order_every_round():
     calls = []
-
-    def first():
-        calls.append("a")
-
-    def second():
-        calls.append("b")
-
-    first_seconds, second_seconds = bench.interleaved_times(first, second, (), repeats=4)
-    assert calls == ["a", "b", "a", "b", "b", "a", "a", "b", "b", "a"]
-    assert first_seconds >= 0 and second_seconds >= 0
+    timings = bench.time_in_turn([(calls.append, ("a",)), (calls.append, ("b",)), (calls.append, ("c",))], 3, 3, 0.0)
+    assert calls[:3] == ["a", "b", "c"]
+    # a sample of a quick call loops over many calls: keep the first call of each sample
+    samples = [calls[3]] + [current for previous, current in zip(calls[3:], calls[4:]) if current != previous]
+    assert samples == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert [len(timing.samples) for timing in timings] == [3, 3, 3]
 
 
-def test_round_robin_timing_warms_up_each_then_runs_them_in_turn():
-    calls = []
-    times = bench.round_robin_times([(calls.append, ("a",)), (calls.append, ("b",))], rounds=3)
-    assert calls == ["a", "b"] * 4
-    assert len(times) == 2 and min(times) >= 0
-
-
-def test_median_time_warms_up_then_repeats_at_least_the_minimum():
-    calls = []
-    bench.median_time(lambda: calls.append(1), (), seconds=0.0, min_repeats=5)
-    assert len(calls) == 1 + 5
-
-
-def test_a_direct_method_over_the_budget_is_skipped_but_never_the_reference():
-    grid = bench.Grid((16,), (3,), (3,), 16, 16, 0.0, 1e-3, 3, 2**20)
+def test_a_direct_method_over_the_budget_is_skipped_in_every_pass_but_never_the_reference():
+    grid = bench.SMOKE
     rates = {method.label: 1.0 for method in bench.METHODS if method.direct}
-    times = bench.sweep([(16, 3)], grid, rates)
+    result = bench.sweep([(16, 3)], grid, rates)
     for method in bench.METHODS:
-        skipped = times[method.label] == [None]
+        skipped = result.timings[method.label] == [None]
         assert skipped == (method.direct and method is not bench.REFERENCE), method.label
+    counts = {len(timings[0].samples) for timings in result.timings.values() if timings[0]}
+    assert counts == {grid.passes * grid.min_rounds}
 
 
-def test_a_skipped_point_reads_slow_in_the_table(capsys):
-    bench.print_table(["16x16"], {bench.REFERENCE.label: [0.002], "plain Python loop": [None]}, call_budget=0.5)
+def test_the_tables_show_the_spread_and_mark_what_is_too_close_to_call(capsys):
+    timings = {
+        bench.REFERENCE.label: [bench.Timing([0.002, 0.002, 0.002])],
+        "quick": [bench.Timing([0.001, 0.0011, 0.0012])],
+        "noisy": [bench.Timing([0.001, 0.002, 0.004])],
+        "plain Python loop": [None],
+    }
+    peak = {np.float64: 1e10, np.float32: 2e10}
+    bench.print_sweep(bench.Sweep([(16, 3)], timings), ["16x16"], [16 * 16 * 9], bench.REFERENCE.label, peak)
     printed = capsys.readouterr().out
-    assert "slow" in printed and "skipped (slow)" in printed and "500 ms" in printed
-    assert "1.00x" in printed and "2 ms" in printed
+    assert "1.1 ms 9%" in printed
+    assert "0.55x" in printed and "1.00x~" in printed and "slow" in printed
+    assert "10 float64, 20 float32" in printed
+
+
+def fake_sweep(sizes, labels, kernel_size=3):
+    """A Sweep whose every method takes size² x K² ns, with a small spread."""
+    timings = {label: [bench.Timing([n * n * kernel_size**2 * 1e-9 * f for f in (0.95, 1.0, 1.05)]) for n in sizes]
+               for label in labels}
+    return bench.Sweep([(n, kernel_size) for n in sizes], timings)
+
+
+def texts_of(figure):
+    return {text.get_text() for text in figure.findobj(lambda artist: hasattr(artist, "get_text"))}
+
+
+def test_the_image_size_plot_is_readable_and_draws_the_series_and_the_slope_2_guide():
+    grid = bench.FULL
+    results = {k: fake_sweep(grid.image_sizes, [m.label for m in bench.METHODS], k)
+               for k in grid.image_sweep_kernels}
+    figure = bench.plot_image_sweeps(grid, results)
+    assert_readable(figure, "bench_image_size.png")
+    assert round(figure.get_figwidth() * 100) <= lessonkit.README_WIDTH
+    texts = texts_of(figure)
+    assert {"3x3 kernel", "7x7 kernel", "slope 2: time ∝ N²", *bench.PLOTTED} <= texts
+    for axis in figure.axes:
+        guide = next(line for line in axis.get_lines() if line.get_label().startswith("slope 2"))
+        xs, ys = guide.get_data()
+        assert np.log(ys[1] / ys[0]) / np.log(xs[1] / xs[0]) == pytest.approx(2.0)
+        assert [container.get_label() for container in axis.containers] == bench.PLOTTED
+
+
+def test_the_kernel_size_plot_is_readable_and_marks_the_crossover_told_apart():
+    grid = bench.FULL
+    result = bench.Sweep([(grid.kernel_sweep_image, k) for k in grid.kernel_sizes],
+                         {label: [bench.Timing([k * 1e-3, k * 1.1e-3, k * 1.2e-3]) for k in grid.kernel_sizes]
+                          for label in bench.PLOTTED})
+    figure = bench.plot_kernel_sweep(grid, result, {"scipy": 11})
+    assert_readable(figure, "bench_kernel_size.png")
+    assert round(figure.get_figwidth() * 100) <= lessonkit.README_WIDTH
+    texts = texts_of(figure)
+    assert "fftconvolve faster than\nconvolve2d from 11x11" in texts and "slope 2: time ∝ K²" in texts
+    assert set(bench.PLOTTED) <= texts
+    unmarked = bench.plot_kernel_sweep(grid, result, {"scipy": None})
+    assert not any("faster than" in text for text in texts_of(unmarked))
+
+
+def test_the_separable_plot_is_readable_and_draws_every_separable_method():
+    grid = bench.FULL
+    labels = [method.label for method in bench.SEPARABLE_METHODS]
+    result = bench.Sweep([], {label: [bench.Timing([k * 1e-3, k * 1.1e-3, k * 1.2e-3]) for k in grid.kernel_sizes]
+                                  for label in labels})
+    figure = bench.plot_separable_sweep(grid, result, {labels[0]: 31})
+    assert_readable(figure, "bench_separable.png")
+    assert round(figure.get_figwidth() * 100) <= lessonkit.README_WIDTH
+    texts = texts_of(figure)
+    assert set(labels) <= texts and "FFT faster than the\nseparable path from 31x31" in texts
 
 
 @pytest.mark.parametrize("module", [bench, bench_lessons], ids=["bench_convolution", "bench_lessons"])
 def test_docstring_examples_hold(module):
-    assert doctest.testmod(module).failed == 0
+    assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
 
 
 def test_benchmark_runs_end_to_end_in_smoke_mode(run_lesson):
     process, out = run_lesson("benchmarks/bench_convolution.py", "--smoke")
     assert process.returncode == 0, process.stderr
-    for method in bench.METHODS:
+    for method in bench.KERNEL_METHODS + bench.LAYER_METHODS + bench.SEPARABLE_METHODS:
         assert method.label in process.stdout
-    for method in bench.LAYER_METHODS + bench.SEPARABLE_METHODS:
-        assert method.label in process.stdout
-    for heading in ("Where the FFT overtakes the direct method", "The memory-bandwidth floor", "Why float32 is faster",
+    for heading in ("What the numbers depend on", "Where the FFT overtakes the direct method",
+                    "The memory-bandwidth floor", "float32 against float64",
                     "A convolution layer: 16x16, 4 channels in, 8 filters, 3x3", "Separable kernels: a Gaussian",
-                    "Separable target: 15x15 Gaussian"):
+                    "Separable target: 15x15 Gaussian", "Cores kept busy"):
         assert heading in process.stdout
-    assert "beats the fastest float64 direct method" in process.stdout
-    assert "All 5 compute the same layer: True" in process.stdout
+    for words in ("CPU: ", "oneDNN ", "OPENBLAS_NUM_THREADS=1", "TensorFlow intra-op 1, inter-op 1", "GMAC/s",
+                  "scipy.signal.choose_conv_method", "agrees with the measurement at",
+                  "scipy.signal.fftconvolve against the fastest direct method", "All 5 compute the same layer: True"):
+        assert words in process.stdout
     for name in ("bench_image_size.png", "bench_kernel_size.png", "bench_separable.png"):
         with Image.open(out / name) as plot:
-            assert plot.format == "PNG" and plot.width > 500
+            assert plot.format == "PNG" and plot.width <= lessonkit.README_WIDTH
 
 
 def test_benchmark_rejects_an_unknown_option_in_one_line(run_lesson):
@@ -180,6 +255,27 @@ def test_benchmark_rejects_an_unknown_option_in_one_line(run_lesson):
     assert process.stderr.strip().splitlines() == [process.stderr.strip()]
     assert process.stderr.startswith("error: ")
     assert not out.exists()
+
+
+def test_the_lessons_are_every_numbered_script_in_order(tmp_path):
+    for name in ("1_b.py", "0_a.py", "7_sequence.py", "lessonkit.py", "10notes.py", "x_1.py"):
+        (tmp_path / name).touch()
+    assert bench_lessons.lessons(tmp_path) == ["0_a.py", "1_b.py", "7_sequence.py"]
+    assert bench_lessons.lessons()[:2] == ["0_1D.py", "1_2D.py"]
+
+
+def test_rounds_run_every_command_in_turn_and_drop_one_that_fails():
+    commands = {"fine": ("pass", ()), "broken": ("import sys; sys.exit(3)", ())}
+    runs, references, failed = bench_lessons.run_rounds(commands, 2, reference=lambda: 1.0)
+    assert len(runs["fine"]) == 2 and runs["broken"] == []
+    assert references == [1.0, 1.0]
+    assert failed == {"broken": "exit status 3: (no message)"}
+
+
+def test_targets_are_met_or_missed_by_how_much():
+    assert bench_lessons.target_words(1.9, 1.8, 2.0, 2.0) == "met"
+    assert bench_lessons.target_words(3.4, 3.3, 3.6, 2.0) == "missed by 1.70x"
+    assert bench_lessons.ratio_range([6.0, 9.0, 7.0], [3.0, 3.0, 3.5]) == (2.0, 2.0, 3.0)
 
 
 def test_peak_memory_of_a_run_is_its_own_and_in_bytes():
@@ -195,7 +291,7 @@ def test_a_failing_lesson_is_reported_with_its_last_error_line(tmp_path):
     script = tmp_path / "broken.py"
     script.write_text("import sys\nprint('error: no such picture', file=sys.stderr)\nsys.exit(2)\n")
     with pytest.raises(RuntimeError, match="exit status 2: error: no such picture"):
-        bench_lessons.measure_lesson(script, repeats=1)
+        bench_lessons.run_once(script)
 
 
 def test_the_big_photo_is_seeded_and_the_size_asked_for(tmp_path):

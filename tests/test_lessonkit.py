@@ -2,6 +2,7 @@
 errors, figures written all at once, and TensorFlow's start-up notices kept quiet."""
 
 import doctest
+import io
 import os
 from pathlib import Path
 
@@ -97,20 +98,39 @@ def test_a_figure_that_cannot_be_written_stops_all_of_them(tmp_path):
     plt.close("all")
 
 
-def test_a_failure_while_writing_leaves_no_figure_and_no_temporary_file(tmp_path):
-    class FullDisk:
-        def savefig(self, path, **options):
-            raise OSError(28, "No space left on device")
-
+def test_a_failure_while_writing_leaves_no_figure_and_no_temporary_file(tmp_path, monkeypatch):
     out = tmp_path / "figs"
     figures = figures_for(out)
-    fig, _ = plt.subplots()
-    figures.add("first", fig)
-    figures.add("second", FullDisk())
+    for name in ("first", "second"):
+        fig, _ = plt.subplots()
+        figures.add(name, fig)
+    write_bytes = Path.write_bytes
+    written = []
+
+    def full_disk(path, data):
+        if written:
+            raise OSError(28, "No space left on device")
+        written.append(path)
+        return write_bytes(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
     with pytest.raises(lessonkit.LessonError, match="No space left on device"):
         figures.write()
+    assert len(written) == 1
     assert list(out.iterdir()) == []
-    plt.close(fig)
+
+
+def test_a_figure_is_drawn_when_added_so_a_later_draw_cannot_change_its_file(tmp_path):
+    figure, axes = plt.subplots()
+    axes.set_title("as added")
+    figures = figures_for(tmp_path)
+    figures.add("drawn", figure)
+    axes.set_title("changed later")
+    figures.write()
+    reference = io.BytesIO()
+    axes.set_title("as added")
+    figure.savefig(reference, format="png", dpi=100, metadata={"Software": None})
+    assert (tmp_path / "drawn.png").read_bytes() == reference.getvalue()
 
 
 def test_output_goes_quiet_once_its_reader_has_gone():

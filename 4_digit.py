@@ -167,6 +167,37 @@ def light_bar():
     return bar
 
 
+def straight_edges(side=9, level=200):
+    """One picture per detector of the bank: a straight edge in that detector's direction,
+    0 on one side and `level` on the other.
+
+    Returns a dict name -> float array (side, side), in EDGE_DETECTORS' order.
+
+    >>> straight_edges(side=3)["diagonal /"].astype(int).tolist()
+    [[0, 0, 0], [0, 0, 200], [0, 200, 200]]
+    """
+    rows, columns = np.indices((side, side))
+    bright = {"vertical": columns >= side // 2, "horizontal": rows >= side // 2,
+              "diagonal \\": columns > rows, "diagonal /": rows + columns > side - 1}
+    return {name: np.where(bright[name], float(level), 0.0) for name in EDGE_DETECTORS}
+
+
+def answers_own_direction(detectors=EDGE_DETECTORS):
+    """Whether, away from the mirrored border, each detector answers most to a straight edge
+    of its own direction and gives exactly 0 on the edge at right angles to it.
+
+    >>> answers_own_direction()
+    True
+    """
+    perpendicular = {"vertical": "horizontal", "horizontal": "vertical",
+                     "diagonal \\": "diagonal /", "diagonal /": "diagonal \\"}
+    strongest = {edge: {name: float(np.abs(feature_map[2:-2, 2:-2]).max())
+                        for name, feature_map in detector_bank(picture, detectors).items()}
+                 for edge, picture in straight_edges().items()}
+    return all(max(answers, key=answers.get) == edge and answers[perpendicular[edge]] == 0
+               for edge, answers in strongest.items())
+
+
 def signed_figure(image, feature_map, title):
     """The image beside a feature map drawn with its sign: red above 0, blue below, white at 0,
     on a symmetric colour bar of +- the largest |value|.
@@ -232,10 +263,8 @@ def the_laplacian_of_the_digit(image, figures):
     print(image_lesson.LAPLACIAN)
     laplacian = image_lesson.convolve(image, image_lesson.LAPLACIAN)
     print(f"feature map: {image_lesson.summary(laplacian)}")
-    print("Negative where a pixel is brighter than the mean of its four neighbours (the stroke's")
-    print("rim), positive where it is darker (the ground just beside the stroke), 0 where it equals")
-    print("that mean (the flat ground).")
-    print(f"{image_lesson.share(laplacian == 0)} of the pixels give exactly 0.")
+    print("Negative where a pixel is brighter than the mean of its four neighbours, positive where")
+    print("it is darker, 0 where it equals that mean (on flat ground).")
     runs = ink_runs(image)
     common = sorted(runs, key=lambda length: (-runs[length], length))[:2]
     print(f"Runs of ink (grey level above {INK}) along the rows and the columns, length: count")
@@ -246,14 +275,57 @@ def the_laplacian_of_the_digit(image, figures):
         print(f"The commonest run lengths: the stroke is {widths} pixels wide{line}.")
     bar = light_bar()
     across = image_lesson.convolve(bar, image_lesson.LAPLACIAN)[3]
-    print(f"Across a light stroke 3 pixels wide, {bar[3].astype(int)},")
+    print(f"Across a flat light stroke 3 pixels wide, {bar[3].astype(int)},")
     print(f"the Laplacian is {across.astype(int)}:")
     print("negative on the stroke's two rims, 0 in its middle, positive on the ground beside it.")
+    print_stroke_regions(image, laplacian)
     figures.add(
         "digit_edges",
         signed_figure(image, laplacian,
-                      "The Laplacian of the digit: negative inside the stroke's rims, positive beside them"),
+                      "The Laplacian of the digit: negative on the stroke, positive on the ground beside it"),
     )
+
+
+def stroke_regions(image, ink=INK):
+    """The digit's pixels in three groups: the stroke's middle (ink whose four neighbours are
+    ink too), its rims (the rest of the ink) and the ground touching the ink.
+
+    image: array (H, W). Returns a dict name -> bool array (H, W).
+
+    >>> regions = stroke_regions(np.array([[0, 0, 0, 0, 0]] + [[0, 200, 200, 200, 0]] * 3 + [[0, 0, 0, 0, 0]]))
+    >>> [int(region.sum()) for region in regions.values()]
+    [1, 8, 12]
+    """
+    inked = np.asarray(image) > ink
+    middle = ndimage.binary_erosion(inked, border_value=1) & inked
+    beside = ndimage.binary_dilation(inked) & ~inked
+    return {"middle": middle, "rims": inked & ~middle, "beside": beside}
+
+
+def print_stroke_regions(image, laplacian, ink=INK):
+    """Print the Laplacian's sign on the drawn stroke's middle and rims and on the ground
+    beside it: a real stroke is brightest along its middle, not flat like the bar.
+
+    image: array (H, W); laplacian: its Laplacian, float array (H, W).
+    """
+    regions = stroke_regions(image, ink)
+    if not (regions["middle"] | regions["rims"]).any():
+        print(f"The picture has no ink (no grey level above {ink}).")
+        return
+    grey = {name: np.mean(np.asarray(image)[region]) if region.any() else 0.0 for name, region in regions.items()}
+    if grey["middle"] > grey["rims"]:
+        print("The drawn stroke is not flat: it is brightest along its middle. On the digit:")
+    else:
+        print("On the digit:")
+    print("  region                                    pixels  mean grey level  Laplacian")
+    for name, where, sign in (("middle", "the stroke's middle (4 neighbours ink)", "negative"),
+                              ("rims", "the stroke's rims (the rest of the ink)", "negative"),
+                              ("beside", "the ground touching the ink", "positive")):
+        region = regions[name]
+        values = laplacian[region]
+        share = image_lesson.share(values < 0 if sign == "negative" else values > 0) if region.any() else "-"
+        level = f"{grey[name]:.0f}" if region.any() else "-"
+        print(f"  {where:<40} {region.sum():>6}  {level:>15}  {sign} on {share}")
 
 
 def a_bank_of_edge_detectors(image, figures):
@@ -273,9 +345,11 @@ def a_bank_of_edge_detectors(image, figures):
         else:
             row, column = image_lesson.strongest(feature_map)
             print(f"  feature map: {image_lesson.summary(feature_map)}; strongest at row {row}, column {column}")
+    print()
+    print("On a straight edge of each direction (away from the border), each detector answers most")
+    print(f"to its own direction and gives 0 on the edge at right angles to it: {answers_own_direction()}.")
     bar = light_bar()
     across = detector_bank(bar)["vertical"][3]
-    print()
     print(f"Signs. Across a light vertical stroke, {bar[3].astype(int)},")
     print(f"the vertical map is {across.astype(int)}:")
     print("negative on the stroke's left side, positive on its right side.")
@@ -283,7 +357,8 @@ def a_bank_of_edge_detectors(image, figures):
     print("computes left minus right. The horizontal map is likewise negative on a stroke's top")
     print(f"side and positive on its bottom side: {np.array_equal(detector_bank(bar.T)['horizontal'][:, 3], across)}.")
     figures.add("digit_bank", bank_figure(
-        maps, "A bank of edge detectors, one shared scale: each answers to one direction; red > 0, blue < 0"))
+        maps, "A bank of edge detectors, one shared scale: each answers to one direction; red > 0, blue < 0\n"
+        "Each kernel is titled as written; the convolution turns it by 180° as it slides"))
     return maps
 
 

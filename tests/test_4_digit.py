@@ -111,6 +111,37 @@ def test_the_digits_stroke_is_3_to_4_pixels_wide_not_a_one_pixel_line(capsys):
     assert "the Laplacian is [   0    0  255 -255    0 -255  255    0    0]:" in printed
 
 
+def test_on_the_drawn_digit_the_laplacian_is_negative_across_the_stroke_not_0_in_its_middle(capsys):
+    image = image_lesson.load_grayscale(lessonkit.data_path("num3.jpg"))
+    laplacian = image_lesson.convolve(image, image_lesson.LAPLACIAN)
+    regions = digit.stroke_regions(image)
+    assert image[regions["middle"]].mean() > image[regions["rims"]].mean()  # brightest along its middle
+    assert np.all(laplacian[regions["middle"]] < 0)
+    assert np.mean(laplacian[regions["rims"]] < 0) > 0.9
+    assert np.mean(laplacian[regions["beside"]] > 0) > 0.8
+    digit.the_laplacian_of_the_digit(image, Collect())
+    printed = capsys.readouterr().out
+    assert "The drawn stroke is not flat: it is brightest along its middle. On the digit:" in printed
+    assert "the stroke's middle (4 neighbours ink)       43              249  negative on 100.00%" in printed
+
+
+def test_stroke_regions_split_the_ink_into_middle_and_rims_and_find_the_ground_beside_it():
+    image = np.zeros((5, 5))
+    image[1:4, 1:4] = 200
+    regions = digit.stroke_regions(image)
+    assert np.argwhere(regions["middle"]).tolist() == [[2, 2]]
+    assert regions["rims"].sum() == 8 and regions["beside"].sum() == 12
+    assert not (regions["beside"] & (image > 0)).any()
+
+
+def test_the_lesson_checks_each_detector_answers_its_own_direction(capsys):
+    assert digit.answers_own_direction()
+    turned = {name: np.rot90(kernel) for name, kernel in digit.EDGE_DETECTORS.items()}
+    assert not digit.answers_own_direction(turned)
+    digit.a_bank_of_edge_detectors(image_lesson.load_grayscale(lessonkit.data_path("num3.jpg")), Collect())
+    assert "gives 0 on the edge at right angles to it: True." in capsys.readouterr().out
+
+
 def test_ink_runs_counts_runs_along_rows_and_columns():
     image = np.zeros((5, 6))
     image[1:4, 2:4] = 200  # a block 3 rows by 2 columns
@@ -329,6 +360,7 @@ def test_bank_is_drawn_signed_on_one_shared_symmetric_scale(digit_figures):
     assert len(bars) == 1  # one colour bar for the four maps
     assert pictures[-1].images[0].colorbar.ax.get_ylabel() == "map value"
     assert "red > 0, blue < 0" in figure.get_suptitle()
+    assert "titled as written; the convolution turns it by 180°" in figure.get_suptitle()
 
 
 def test_relu_figure_uses_the_banks_scale_and_keeps_no_negative_value(digit_figures):
@@ -341,7 +373,7 @@ def test_relu_figure_uses_the_banks_scale_and_keeps_no_negative_value(digit_figu
 
 def test_laplacian_and_digit_figures_have_labelled_colour_bars(digit_figures):
     edges = digit_figures["digit_edges"]
-    assert edges.get_suptitle() == "The Laplacian of the digit: negative inside the stroke's rims, positive beside them"
+    assert edges.get_suptitle() == "The Laplacian of the digit: negative on the stroke, positive on the ground beside it"
     signed = edges.axes[1].images[0]
     assert signed.get_clim() == (-245, 245) and signed.colorbar.ax.get_ylabel() == "Laplacian value"
     grey = digit_figures["digit_gray"]

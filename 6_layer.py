@@ -797,6 +797,21 @@ def tf_transposed_ops():
     return {operation.type for operation in graph.get_operations()}
 
 
+def tf_cpu_refuses_dilated_transpose():
+    """Whether TensorFlow's CPU kernel refuses tf.nn.conv2d_transpose with dilation 2
+    (a 3x3 input, a 3x3 kernel, stride 1, VALID, which would give 7x7).
+
+    >>> tf_cpu_refuses_dilated_transpose()
+    True
+    """
+    with tf.device("/CPU:0"):
+        try:
+            tf.nn.conv2d_transpose(np.ones((1, 3, 3, 1)), np.ones((3, 3, 1, 1)), (1, 7, 7, 1), 1, "VALID", dilations=2)
+        except tf.errors.OpError:
+            return True
+    return False
+
+
 def tf_accepted_sizes(n, k, stride, padding):
     """The output sizes o, 1 <= o <= n*s + k, for which tf.nn.conv2d_transpose takes an
     n x n input and a k x k kernel at `stride` and `padding` (it refuses the others).
@@ -1241,7 +1256,8 @@ def the_backward_pass():
         return np.sum(correlate2d(image, w, "valid") * grad_y)
 
     finite = (loss(x + nudge) - loss(x - nudge)) / (2 * step)
-    print(f"Finite difference for x[2, 3]: (L(x + e) - L(x - e)) / 2e = {finite:.6f}, grad_x[2, 3] = {grad_x[2, 3]:.6f}")
+    print(f"Finite difference, δ = {step:g} added to x[2, 3]: (L(x + δ) - L(x - δ)) / 2δ = {finite:.6f}, "
+          f"grad_x[2, 3] = {grad_x[2, 3]:.6f}")
     print("The input gradient slides the kernel flipped: the gradient of a cross-correlation")
     print("layer is a true convolution.")
 
@@ -1435,8 +1451,10 @@ def the_transposed_output_size():
     print(f"  VALID with no padding: {yes(padded)}")
     print(f"  SAME with p_before = p_after = floor((d·(k - 1) + 1) / 2), n = 3, also at dilation d = 2 (s = 1): "
           f"{yes(same)}")
-    print("Run (d = 1: TensorFlow's CPU has no dilated transposed convolution), the SAME layer gives that")
-    print(f"size when k is odd or output_padding > 0, and fails when k is even and output_padding = 0: {yes(runs)}")
+    print(f"TensorFlow's CPU kernel refuses a transposed convolution with dilation d = 2: "
+          f"{yes(tf_cpu_refuses_dilated_transpose())}")
+    print("Run (d = 1), the SAME layer gives that size when k is odd or output_padding > 0, and fails")
+    print(f"when k is even and output_padding = 0: {yes(runs)}")
     print("An even k cuts k cells, one more than SAME's k - 1, and asks for (n - 1)·s, a size TensorFlow refuses.")
     layer = keras.layers.Conv2DTranspose(1, 3, strides=2, padding="same", output_padding=0, dtype="float64")
     shape = keras.ops.shape(layer(np.ones((1, 3, 3, 1))))

@@ -442,6 +442,10 @@ def test_the_keras_same_layer_runs_to_the_rule_unless_k_is_even_and_output_paddi
                         assert ran == lesson.transposed_output_size(n, k, stride, k // 2, p), (n, k, stride, p)
 
 
+def test_tensorflows_cpu_kernel_refuses_a_dilated_transposed_convolution():
+    assert lesson.tf_cpu_refuses_dilated_transpose()
+
+
 def test_the_size_rule_with_dilation_and_uneven_padding():
     assert lesson.transposed_output_size(4, 3, 2, (1, 0), 1, 2) == (4 - 1) * 2 - 1 + 2 * 2 + 1 + 1 == 11
 

@@ -1219,7 +1219,8 @@ def timing_the_multiply(side, channels, k, count):
     print(f"  {'one call per input channel and filter':<40} {channels * count:>6} {loop * 1e3:7.2f} {macs / loop / 1e9:7.1f}")
     print(f"  every split gives the same result: {yes(same)}")
     print(f"Building the patch matrix copies {patches.size:,} values; the multiply does {macs // patches.size} "
-          f"multiply-adds for each of them, one per filter.")
+          f"multiply-adds with each")
+    print("of them, one per filter.")
     faster = seconds[out] < min(seconds[1], loop)
     print(f"{out} calls of {out} rows beat {len(patches):,} calls of one row and {channels * count} calls per channel "
           f"and filter: {yes(faster)}")

@@ -721,7 +721,7 @@ def test_the_lesson_runs_as_a_learner_would_and_every_check_holds(run_lesson):
     assert "615,440" in process.stdout and "6,724" in process.stdout and "98.91%" in process.stdout
     assert "8.41x" in process.stdout and "231,211,008" in process.stdout
     assert "slides over 49 values here, and 45 of them are zeros" in process.stdout
-    assert "553,536 values; the multiply does 32 multiply-adds for each" in process.stdout
+    assert "553,536 values; the multiply does 32 multiply-adds with each\nof them, one per filter." in process.stdout
     for name in FIGURES:
         with Image.open(out / name) as picture:
             assert picture.format == ("GIF" if name.endswith(".gif") else "PNG")

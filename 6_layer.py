@@ -180,8 +180,8 @@ def conv2d_im2col(images, filters, stride=1):
     multiply: the patch matrices of all images, stacked, times the filters reshaped to
     (k_h * k_w * C_in, C_out).
 
-    images: (N, H, W, C_in) (NHWC); filters: (k_h, k_w, C_in, C_out) (HWIO).
-    Returns (N, out_h, out_w, C_out), out = floor((n - k) / stride) + 1.
+    images: (B, H, W, C_in) (NHWC, B images); filters: (k_h, k_w, C_in, C_out) (HWIO).
+    Returns (B, out_h, out_w, C_out), out = floor((n - k) / stride) + 1.
 
     >>> conv2d_im2col(np.ones((1, 3, 3, 2)), np.ones((2, 2, 2, 1)))[0, :, :, 0]
     array([[8., 8.],
@@ -221,8 +221,8 @@ def col2im(columns, image_shape, kernel_shape, stride=1):
     for u in range(k_h):
         for v in range(k_w):
             rows = slice(u, u + stride * (out_h - 1) + 1, stride)
-            columns = slice(v, v + stride * (out_w - 1) + 1, stride)
-            image[rows, columns] += windows[:, :, u, v]
+            cols = slice(v, v + stride * (out_w - 1) + 1, stride)
+            image[rows, cols] += windows[:, :, u, v]
     return image
 
 
@@ -326,7 +326,7 @@ def conv2d_backward_strided(x, w, grad_y, stride):
 
 
 def layer_arguments(x, w, grad_y, stride):
-    """x (N, H, W, C_in), w (k_h, k_w, C_in, C_out) and grad_y (N, out_h, out_w, C_out),
+    """x (B, H, W, C_in), w (k_h, k_w, C_in, C_out) and grad_y (B, out_h, out_w, C_out),
     the shape of the 'valid' output at `stride`, as arrays, and the stride; ValueError
     naming the argument whose shape is wrong.
 
@@ -349,15 +349,15 @@ def layer_arguments(x, w, grad_y, stride):
 def conv2d_layer_backward(x, w, grad_y, stride=1):
     """The whole backward pass of a 'valid' convolution layer y = x ⋆ w + b at `stride`,
     for a batch with channels, in im2col form: with patches = im2col of every image,
-    stacked, shape (N · out_h · out_w, k_h · k_w · C_in), and grad_Y = grad_y as rows,
-    shape (N · out_h · out_w, C_out),
+    stacked, shape (B · out_h · out_w, k_h · k_w · C_in), and grad_Y = grad_y as rows,
+    shape (B · out_h · out_w, C_out),
 
-        grad_w = patchesᵀ · grad_Y              (reshaped to w's shape)
-        grad_x = col2im(grad_Y · Wᵀ)            (W: w reshaped to (k_h · k_w · C_in, C_out))
+        grad_w = patchesᵀ · grad_Y                 (reshaped to w's shape)
+        grad_x = col2im(grad_Y · w_matrixᵀ)        (w_matrix: w reshaped to (k_h · k_w · C_in, C_out))
         grad_b = the sum of grad_y over the batch and every position
 
-    x: (N, H, W, C_in); w: (k_h, k_w, C_in, C_out); grad_y = dL/dy: (N, out_h, out_w, C_out).
-    Returns (grad_x, grad_w, grad_b) of shapes (N, H, W, C_in), (k_h, k_w, C_in, C_out), (C_out,).
+    x: (B, H, W, C_in); w: (k_h, k_w, C_in, C_out); grad_y = dL/dy: (B, out_h, out_w, C_out).
+    Returns (grad_x, grad_w, grad_b) of shapes (B, H, W, C_in), (k_h, k_w, C_in, C_out), (C_out,).
 
     >>> grad_x, grad_w, grad_b = conv2d_layer_backward(np.ones((1, 2, 3, 1)), np.ones((2, 2, 1, 1)), np.ones((1, 1, 2, 1)))
     >>> grad_x[0, :, :, 0], grad_w[:, :, 0, 0], grad_b
@@ -379,10 +379,10 @@ def conv2d_layer_backward(x, w, grad_y, stride=1):
 
 def conv2d_layer_backward_by_channels(x, w, grad_y, stride=1):
     """conv2d_layer_backward from the 2-D formulas, one image, input channel and filter
-    at a time: output channel o of image n reads input channel c through w[:, :, c, o]
-    alone, so that pair contributes conv2d_backward_strided(x[n, :, :, c], w[:, :, c, o],
-    grad_y[n, :, :, o]). grad_x[n, :, :, c] adds those over the output channels o, and
-    grad_w[:, :, c, o] over the images n. Shapes as conv2d_layer_backward's.
+    at a time: output channel q of image e reads input channel c through w[:, :, c, q]
+    alone, so that pair contributes conv2d_backward_strided(x[e, :, :, c], w[:, :, c, q],
+    grad_y[e, :, :, q]). grad_x[e, :, :, c] adds those over the output channels q, and
+    grad_w[:, :, c, q] over the images e. Shapes as conv2d_layer_backward's.
 
     >>> conv2d_layer_backward_by_channels(np.ones((1, 2, 3, 1)), np.ones((2, 2, 1, 1)), np.ones((1, 1, 2, 1)))[2]
     array([2.])
@@ -390,12 +390,12 @@ def conv2d_layer_backward_by_channels(x, w, grad_y, stride=1):
     x, w, grad_y, stride = layer_arguments(x, w, grad_y, stride)
     dtype = np.result_type(x, w, grad_y)
     grad_x, grad_w = np.zeros(x.shape, dtype), np.zeros(w.shape, dtype)
-    for n in range(x.shape[0]):
+    for e in range(x.shape[0]):
         for c in range(x.shape[3]):
-            for o in range(w.shape[3]):
-                pair_x, pair_w = conv2d_backward_strided(x[n, :, :, c], w[:, :, c, o], grad_y[n, :, :, o], stride)
-                grad_x[n, :, :, c] += pair_x
-                grad_w[:, :, c, o] += pair_w
+            for q in range(w.shape[3]):
+                pair_x, pair_w = conv2d_backward_strided(x[e, :, :, c], w[:, :, c, q], grad_y[e, :, :, q], stride)
+                grad_x[e, :, :, c] += pair_x
+                grad_w[:, :, c, q] += pair_w
     return grad_x, grad_w, grad_y.sum(axis=(0, 1, 2))
 
 
@@ -493,7 +493,7 @@ def transposed_output_size(n, k, stride=1, padding=0, output_padding=0, dilation
 
         o = (n - 1)·s - p_before - p_after + d·(k - 1) + output_padding + 1
 
-    the largest input size o whose convolution gives n, less the padding, plus the
+    the smallest input size whose convolution gives n, less the padding, plus the
     output_padding (0 <= output_padding < s) that picks one of the s sizes giving n.
 
     >>> transposed_output_size(3, 3, 2), transposed_output_size(3, 3, 2, padding=1, output_padding=1)
@@ -726,7 +726,7 @@ def tf_gradients(x, w, grad_y, stride=1):
 
 def tf_layer_gradients(x, w, b, grad_y, stride=1):
     """(dL/dx, dL/dw, dL/db) from tf.GradientTape for L = sum(y * grad_y), where
-    y = tf.nn.conv2d(x, w, VALID, stride) + b: then dL/dy is grad_y. x: (N, H, W, C_in);
+    y = tf.nn.conv2d(x, w, VALID, stride) + b: then dL/dy is grad_y. x: (B, H, W, C_in);
     w: (k_h, k_w, C_in, C_out); b: (C_out,); grad_y: y's shape. NumPy arrays, float64.
 
     >>> [g.shape for g in tf_layer_gradients(np.ones((1, 2, 2, 1)), np.ones((2, 2, 1, 3)), np.zeros(3), np.ones((1, 1, 1, 3)))]
@@ -783,6 +783,35 @@ def tf_conv_transpose(x, kernel, stride=1, size=None, padding="VALID"):
     return result.numpy()[0, :, :, 0]
 
 
+def tf_transposed_ops():
+    """The types of the TensorFlow operations that tf.nn.conv2d_transpose builds, traced
+    once with tf.function on a small input; the transposed convolution itself is
+    Conv2DBackpropInput, the convolution's input gradient.
+
+    >>> "Conv2DBackpropInput" in tf_transposed_ops()
+    True
+    """
+    traced = tf.function(lambda x, kernel: tf.nn.conv2d_transpose(x, kernel, (1, 5, 5, 1), 2, "VALID"))
+    graph = traced.get_concrete_function(tf.TensorSpec((1, 2, 2, 1), tf.float64),
+                                         tf.TensorSpec((3, 3, 1, 1), tf.float64)).graph
+    return {operation.type for operation in graph.get_operations()}
+
+
+def tf_cpu_refuses_dilated_transpose():
+    """Whether TensorFlow's CPU kernel refuses tf.nn.conv2d_transpose with dilation 2
+    (a 3x3 input, a 3x3 kernel, stride 1, VALID, which would give 7x7).
+
+    >>> tf_cpu_refuses_dilated_transpose()
+    True
+    """
+    with tf.device("/CPU:0"):
+        try:
+            tf.nn.conv2d_transpose(np.ones((1, 3, 3, 1)), np.ones((3, 3, 1, 1)), (1, 7, 7, 1), 1, "VALID", dilations=2)
+        except tf.errors.OpError:
+            return True
+    return False
+
+
 def tf_accepted_sizes(n, k, stride, padding):
     """The output sizes o, 1 <= o <= n*s + k, for which tf.nn.conv2d_transpose takes an
     n x n input and a k x k kernel at `stride` and `padding` (it refuses the others).
@@ -810,6 +839,22 @@ def keras_transposed_size(n, k, stride, padding, output_padding=None, dilation=1
     layer = keras.layers.Conv2DTranspose(1, k, strides=stride, padding=padding, output_padding=output_padding,
                                          dilation_rate=dilation)
     return layer.compute_output_shape((1, n, n, 1))[1]
+
+
+def keras_transposed_run(n, k, stride, output_padding):
+    """The output size Keras's Conv2DTranspose, SAME, gives when it is run on an n x n
+    input, or None when TensorFlow refuses the size that Keras's shape inference asks
+    tf.nn.conv2d_transpose for.
+
+    >>> keras_transposed_run(3, 3, 2, 0), keras_transposed_run(3, 2, 2, 0)
+    (5, None)
+    """
+    layer = keras.layers.Conv2DTranspose(1, k, strides=stride, padding="same", output_padding=output_padding,
+                                         dtype="float64")
+    try:
+        return int(layer(np.ones((1, n, n, 1))).shape[1])
+    except (ValueError, tf.errors.InvalidArgumentError):
+        return None
 
 
 # Figures -------------------------------------------------------------------------------------
@@ -885,7 +930,7 @@ def im2col_figure(image, filters):
     lesson_2d.label(ax, filter_left - 0.75, patches.shape[0] / 2, "@", fontsize=16)
     lesson_2d.label(ax, out_left - 0.75, patches.shape[0] / 2, "=", fontsize=16)
     notes = [f"Each filter, {k_h}x{k_w}, is raveled into one column;",
-             f"column f of the output is filter f's {out_h}x{out_w} map, raveled.", "",
+             f"column q of the output is filter q's {out_h}x{out_w} map, raveled.", "",
              f"Memory: the {image.size} pixels fill {patches.size} cells of the",
              f"patch matrix, {patches.size / image.size:.2f} times as many: each pixel",
              "is copied once for every window that covers it", "(the counts on the left)."]
@@ -1173,11 +1218,12 @@ def timing_the_multiply(side, channels, k, count):
     loop = best_seconds(lambda: matmul_per_channel_and_filter(patches, matrix, k * k))
     print(f"  {'one call per input channel and filter':<40} {channels * count:>6} {loop * 1e3:7.2f} {macs / loop / 1e9:7.1f}")
     print(f"  every split gives the same result: {yes(same)}")
-    print(f"Building the patch matrix takes less time than the fastest split of the multiply: "
-          f"{yes(building < min(*seconds.values(), loop))}")
-    faster = seconds[out] < min(seconds[4], seconds[1], loop)
-    print(f"{out} calls of {out} rows beat {-(-len(patches) // 4):,}, {len(patches):,} and {channels * count} smaller calls "
-          f"of the same multiply-adds: {yes(faster)}")
+    print(f"Building the patch matrix copies {patches.size:,} values; the multiply does {macs // patches.size} "
+          f"multiply-adds with each")
+    print("of them, one per filter.")
+    faster = seconds[out] < min(seconds[1], loop)
+    print(f"{out} calls of {out} rows beat {len(patches):,} calls of one row and {channels * count} calls per channel "
+          f"and filter: {yes(faster)}")
 
 
 def the_backward_pass():
@@ -1211,7 +1257,8 @@ def the_backward_pass():
         return np.sum(correlate2d(image, w, "valid") * grad_y)
 
     finite = (loss(x + nudge) - loss(x - nudge)) / (2 * step)
-    print(f"Finite difference for x[2, 3]: (L(x + e) - L(x - e)) / 2e = {finite:.6f}, grad_x[2, 3] = {grad_x[2, 3]:.6f}")
+    print(f"Finite difference, δ = {step:g} added to x[2, 3]: (L(x + δ) - L(x - δ)) / 2δ = {finite:.6f}, "
+          f"grad_x[2, 3] = {grad_x[2, 3]:.6f}")
     print("The input gradient slides the kernel flipped: the gradient of a cross-correlation")
     print("layer is a true convolution.")
 
@@ -1248,7 +1295,7 @@ def the_backward_pass_of_a_whole_layer():
     x = rng.standard_normal((2, 7, 6, 3))
     w = rng.standard_normal((3, 2, 3, 4))
     b = rng.standard_normal(4)
-    print(f"A batch x {x.shape} (N, H, W, C_in), weights w {w.shape} (k_h, k_w, C_in, C_out), bias b {b.shape}.")
+    print(f"A batch x {x.shape} (B, H, W, C_in), weights w {w.shape} (k_h, k_w, C_in, C_out), bias b {b.shape}.")
     for stride in (1, 2):
         out_h, out_w = valid_size(x.shape[1:3], w.shape[:2], stride)
         grad_y = rng.standard_normal((2, out_h, out_w, 4))
@@ -1261,9 +1308,9 @@ def the_backward_pass_of_a_whole_layer():
         print(f"  == the 2-D formulas, one image, channel and filter at a time: "
               f"{yes(all(np.allclose(a, c, rtol=0, atol=1e-10) for a, c in zip(grads, loops)))}")
     patches = np.concatenate([im2col(image, w.shape[:2]) for image in x])
-    print(f"At stride 1: patches {patches.shape}, grad_Y {(patches.shape[0], 4)}, W {(patches.shape[1], 4)};")
+    print(f"At stride 1: patches {patches.shape}, grad_Y {(patches.shape[0], 4)}, w_matrix {(patches.shape[1], 4)};")
     print(f"grad_w = patchesᵀ · grad_Y is {(patches.shape[1], 4)}, reshaped to {w.shape};")
-    print(f"grad_Y · Wᵀ is {patches.shape}, one row per window, and col2im adds each row back into its window.")
+    print(f"grad_Y · w_matrixᵀ is {patches.shape}, one row per window, and col2im adds each row back into its window.")
     print("grad_b = grad_y summed over the batch and every position: each bias is added once at each")
     print("output pixel of its filter.")
 
@@ -1282,8 +1329,9 @@ def backward_through_max_pooling():
     print(f"max_pool2d_backward(maps, grad_out) =\n{indented(grad)}")
     print(f"  == tf.GradientTape through tf.nn.max_pool2d: {yes(np.array_equal(grad, tape))}")
     print("Each block passes its gradient to the cell that held its maximum, and 0 to the other three;")
-    print("the block with three 3s gives it to the first in reading order, as TensorFlow does. Row 4 and")
-    print("column 4 fall in no block: their gradient is 0, whatever the loss.")
+    print("the blocks with two 7s and with three 3s give it to the first in reading order, as")
+    print("TensorFlow's CPU kernel does. Row 4 and column 4 fall in no block: their gradient is 0,")
+    print("whatever the loss.")
     rng = np.random.default_rng(13)
     maps = rng.integers(0, 4, size=(7, 9, 3))
     grad_out = rng.standard_normal((3, 4, 3))
@@ -1338,8 +1386,13 @@ def the_transposed_convolution_as_a_convolution(figures):
             agree &= np.allclose(ours, conv_transpose2d(x_random, k_random, stride), atol=1e-12)
             agree &= np.allclose(ours, tf_conv_transpose(x_random, k_random, stride), atol=1e-12)
     print(f"Random x and kernels, strides 1 to 3: == conv_transpose2d == tf.nn.conv2d_transpose: {yes(agree)}")
-    print("A framework that has a fast convolution has a transposed one for free, at the price of")
-    print("multiplying many inserted zeros (most of them, at a large stride).")
+    ops = tf_transposed_ops()
+    print(f"tf.nn.conv2d_transpose builds one operation, Conv2DBackpropInput, the convolution's input gradient: "
+          f"{yes(ops - {'Placeholder', 'Const', 'Identity'} == {'Conv2DBackpropInput'})}")
+    zeros = padded.size - x.size
+    print(f"The kernel slides over {padded.size} values here, and {zeros} of them are zeros put there. Spreading")
+    print("n x n values out at stride s gives ((n - 1)·s + 1)² cells, so the inserted zeros alone")
+    print("approach 1 - 1/s² of them as n grows, 3/4 at s = 2, before the padding adds more.")
     figures.add("layer_zero_insertion", zero_insertion_figure(x, kernel, 2))
 
 
@@ -1389,11 +1442,21 @@ def the_transposed_output_size():
         keras_transposed_size(n, k, s, "same", p, d) == transposed_output_size(n, k, s, (d * (k - 1) + 1) // 2, p, d)
         for n, k, s in grid for p in range(s) for d in (1, 2) if n > 1 and (d == 1 or s == 1)
     )
+    runs = all(
+        keras_transposed_run(3, k, s, p) == (transposed_output_size(3, k, s, k // 2, p) if k % 2 or p else None)
+        for k in (1, 2, 3, 4) for s in (1, 2, 3) for p in range(s)
+    )
     print(f"Keras's Conv2DTranspose, output_padding not given: (n - 1)·s + max(k, s) for VALID, n·s for SAME: "
           f"{yes(default)}")
-    print(f"With output_padding=p: VALID is the rule with no padding: {yes(padded)}")
-    print(f"SAME is the rule with p_before = p_after = floor((d·(k - 1) + 1) / 2), n = 3, and dilation d = 2 "
-          f"at s = 1: {yes(same)}")
+    print("Given an output_padding, Keras's shape inference follows the rule:")
+    print(f"  VALID with no padding: {yes(padded)}")
+    print(f"  SAME with p_before = p_after = floor((d·(k - 1) + 1) / 2), n = 3, also at dilation d = 2 (s = 1): "
+          f"{yes(same)}")
+    print(f"TensorFlow's CPU kernel refuses a transposed convolution with dilation d = 2: "
+          f"{yes(tf_cpu_refuses_dilated_transpose())}")
+    print("Run (d = 1), the SAME layer gives that size when k is odd or output_padding > 0, and fails")
+    print(f"when k is even and output_padding = 0: {yes(runs)}")
+    print("An even k cuts k cells, one more than SAME's k - 1, and asks for (n - 1)·s, a size TensorFlow refuses.")
     layer = keras.layers.Conv2DTranspose(1, 3, strides=2, padding="same", output_padding=0, dtype="float64")
     shape = keras.ops.shape(layer(np.ones((1, 3, 3, 1))))
     print(f"  n = 3, k = 3, s = 2, SAME: output_padding=0 gives {transposed_output_size(3, 3, 2, 1, 0)} "
@@ -1414,8 +1477,9 @@ def uneven_overlap_makes_a_checkerboard():
     print(f"Even away from the ends exactly when k is a multiple of s, k in 1..6, s in 1..3: {yes(rule)}")
     counts = conv_transpose2d(np.ones((4, 4), dtype=int), np.ones((3, 3), dtype=int), 2)
     print(f"In 2-D, all-ones input and kernel, k = 3, s = 2: the stamps per cell make a checkerboard\n{indented(counts)}")
-    print("A network must learn to cancel that pattern, and often does not quite; a kernel size that")
-    print("the stride divides, or resizing followed by a stride-1 convolution, avoids it.")
+    print("A network must learn to cancel that pattern, and often does not quite. A kernel size that")
+    print("the stride divides makes the overlap even; resizing followed by a stride-1 convolution has")
+    print("no uneven overlap at all.")
 
 
 def separable_kernels(figures):
@@ -1487,7 +1551,7 @@ def depthwise_separable_convolutions():
     print(f"  pointwise_conv2d == x @ weights at every pixel: "
           f"{yes(np.allclose(pointwise_conv2d(x, pointwise), x @ pointwise, rtol=0, atol=1e-12))}")
     standard = depthwise[:, :, :, np.newaxis] * pointwise[np.newaxis, np.newaxis]
-    print(f"The same layer as a standard one, w[u, v, c, o] = depthwise[u, v, c] · pointwise[c, o], shape "
+    print(f"The same layer as a standard one, w[u, v, c, q] = depthwise[u, v, c] · pointwise[c, q], shape "
           f"{standard.shape}:")
     same = np.allclose(conv2d_im2col(x[np.newaxis], standard)[0], separable_conv2d(x, depthwise, pointwise), atol=1e-12)
     print(f"  conv2d_im2col(x, w) == separable_conv2d: {yes(same)}")

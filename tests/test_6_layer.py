@@ -42,7 +42,7 @@ def texts(figure):
 
 
 def tf_conv(images, filters, stride=1, padding="VALID"):
-    """tf.nn.conv2d in float64: images (N, H, W, C), filters (k_h, k_w, C, F)."""
+    """tf.nn.conv2d in float64: images (B, H, W, C_in), filters (k_h, k_w, C_in, C_out)."""
     return tf.nn.conv2d(np.asarray(images, np.float64), np.asarray(filters, np.float64), stride, padding).numpy()
 
 
@@ -395,6 +395,10 @@ def test_zero_insertion_equals_the_stamps_and_tensorflow(case):
     np.testing.assert_allclose(out, lesson.tf_conv_transpose(x, kernel, stride), atol=1e-12)
 
 
+def test_tensorflows_transposed_convolution_is_the_convolutions_input_gradient_operation():
+    assert lesson.tf_transposed_ops() - {"Placeholder", "Const", "Identity"} == {"Conv2DBackpropInput"}
+
+
 def test_the_general_size_rule_gives_the_sizes_tensorflow_accepts():
     for n in (1, 2, 3):
         for k in (1, 2, 3, 4):
@@ -422,6 +426,24 @@ def test_keras_same_with_output_padding_0_gives_5_not_6_for_n3_k3_s2():
     assert keras.ops.shape(layer(np.ones((1, 3, 3, 1), np.float32)))[1] == 5
     assert lesson.transposed_output_size(3, 3, 2, 1, 0) == 5
     assert lesson.keras_transposed_size(3, 3, 2, "same") == 6
+
+
+def test_the_keras_same_layer_runs_to_the_rule_unless_k_is_even_and_output_padding_is_0():
+    for n in (2, 3):
+        for k in (1, 2, 3, 4):
+            for stride in (1, 2, 3):
+                for p in range(stride):
+                    ran = lesson.keras_transposed_run(n, k, stride, p)
+                    if k % 2 == 0 and p == 0:
+                        assert ran is None, (n, k, stride)
+                        assert lesson.keras_transposed_size(n, k, stride, "same", p) == (n - 1) * stride
+                        assert (n - 1) * stride not in lesson.tf_accepted_sizes(n, k, stride, "SAME")
+                    else:
+                        assert ran == lesson.transposed_output_size(n, k, stride, k // 2, p), (n, k, stride, p)
+
+
+def test_tensorflows_cpu_kernel_refuses_a_dilated_transposed_convolution():
+    assert lesson.tf_cpu_refuses_dilated_transpose()
 
 
 def test_the_size_rule_with_dilation_and_uneven_padding():
@@ -578,6 +600,7 @@ def test_the_im2col_figure_draws_the_patches_filters_output_and_copies():
     assert all(str(value) in drawn for value in output.ravel())
     assert any("16 pixels fill 36 cells" in text for text in drawn)
     assert any("2.25 times as many" in text for text in drawn)
+    assert any("column q of the output is filter q's 2x2 map" in text for text in drawn)
     assert_readable(figure, "layer_im2col.png")
     plt.close(figure)
 
@@ -697,6 +720,8 @@ def test_the_lesson_runs_as_a_learner_would_and_every_check_holds(run_lesson):
     assert positions == sorted(positions)
     assert "615,440" in process.stdout and "6,724" in process.stdout and "98.91%" in process.stdout
     assert "8.41x" in process.stdout and "231,211,008" in process.stdout
+    assert "slides over 49 values here, and 45 of them are zeros" in process.stdout
+    assert "553,536 values; the multiply does 32 multiply-adds with each\nof them, one per filter." in process.stdout
     for name in FIGURES:
         with Image.open(out / name) as picture:
             assert picture.format == ("GIF" if name.endswith(".gif") else "PNG")

@@ -311,14 +311,6 @@ def test_every_split_of_the_multiply_gives_the_same_product(rows):
     np.testing.assert_allclose(lesson.matmul_per_channel_and_filter(patches, matrix, 9), patches @ matrix, rtol=1e-12)
 
 
-def test_fewer_bigger_calls_beat_many_small_ones():
-    rng = np.random.default_rng(0)
-    patches, matrix = lesson.im2col(rng.standard_normal((64, 64, 16)), (3, 3)), rng.standard_normal((144, 32))
-    blocks = lesson.best_seconds(lambda: lesson.matmul_in_calls(patches, matrix, 62))
-    assert blocks < lesson.best_seconds(lambda: lesson.matmul_in_calls(patches, matrix, 1))
-    assert blocks < lesson.best_seconds(lambda: lesson.matmul_per_channel_and_filter(patches, matrix, 9))
-
-
 # The backward pass of a whole layer, max pooling ------------------------------------------------
 
 

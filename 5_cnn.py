@@ -727,7 +727,7 @@ def grad_cam_grid(model, images, classes=None, layer_name=None):
     """Grad-CAM on the layer's own grid, before upsampling, and what it is made of.
 
     Returns (heat (N, o_h, o_w), maps A (N, o_h, o_w, K), gradients ∂z_c/∂A (same),
-    weights α (N, K)), NumPy arrays.
+    weights α (N, K)), NumPy arrays; K maps A_f of o_h x o_w.
     """
     inputs, classes = checked_images(images, classes)
     name = layer_name or last_conv_layer(model)
@@ -746,10 +746,10 @@ def grad_cam_grid(model, images, classes=None, layer_name=None):
 
 
 def grad_cam(model, images, classes=None, layer_name=None):
-    """Grad-CAM (Selvaraju et al., 2017): which places of a convolution layer's maps A^k the
+    """Grad-CAM (Selvaraju et al., 2017): which places of a convolution layer's maps A_f the
     class score z_c (the logit, see score_head) leans on. Each map's weight is the mean of
-    the score's gradient over the map, α_k = (1/Z) Σ_ij ∂z_c/∂A^k_ij (Z cells); the heat map
-    is ReLU(Σ_k α_k A^k), upsampled bilinearly from the layer's grid to 28 x 28 with each cell
+    the score's gradient over the map, α_f = (1 / (o_h·o_w)) Σ_ij ∂z_c/∂A_f[i, j]; the heat map
+    is ReLU(Σ_f α_f A_f), upsampled bilinearly from the layer's grid to 28 x 28 with each cell
     at the centre of its receptive field (unit_centres). c is the predicted class when
     `classes` is None; `layer_name` defaults to the last Conv2D layer.
 
@@ -1320,7 +1320,7 @@ def grad_cam_figure(images, grids, heats, titles, layer, blind):
     axes[0, 0].set_ylabel(f"{layer}, {height} x {width}")
     axes[1, 0].set_ylabel("upsampled, 28 x 28")
     border = f"hatched red: rows and columns {blind} to {SIDE - 1}, which never reach the answer" if blind else ""
-    figure.suptitle(f"Grad-CAM on {layer}: ReLU(Σ α_k A^k), white 0, dark green the largest;\n{border}".strip())
+    figure.suptitle(f"Grad-CAM on {layer}: ReLU(Σ_f α_f A_f), white 0, dark green the largest;\n{border}".strip())
     return figure
 
 
@@ -1827,8 +1827,8 @@ def grad_cam_maps(cnn, digit, name, digits, figures):
     grids, maps, gradients, _ = grad_cam_grid(cnn, images, layer_name=layer)
     heats = grad_cam(cnn, images, layer_name=layer)
     height, width, count = maps.shape[1:]
-    print(f"layer: {layer}, the last Conv2D layer: {count} maps A^k of {height} x {width}")
-    print(f"α_k = mean over the {height * width} cells of ∂z_c/∂A^k; heat = ReLU(Σ_k α_k A^k)")
+    print(f"layer: {layer}, the last Conv2D layer: {count} maps A_f of {height} x {width}")
+    print(f"α_f = mean over the {height * width} cells of ∂z_c/∂A_f; heat = ReLU(Σ_f α_f A_f)")
     rows, _ = unit_centres(cnn, layer)
     steps = np.unique(np.diff(rows))
     if len(steps) == 1 and len(rows) > 1:
@@ -1855,7 +1855,7 @@ def grad_cam_maps(cnn, digit, name, digits, figures):
             zero = not gradients[:, beyond].any() and not gradients[:, :, beyond].any()
             lit = int(np.sum((grids[:, beyond].max(axis=(1, 2)) > 0) | (grids[:, :, beyond].max(axis=(1, 2)) > 0)))
             where = f"row and column {last + 1}" if last + 2 == size else f"rows and columns {last + 1}..{size - 1}"
-            print(f"{reader} never reads {layer}'s {where}: ∂z_c/∂A^k is 0 there for every map: {zero}")
+            print(f"{reader} never reads {layer}'s {where}: ∂z_c/∂A_f is 0 there for every map: {zero}")
             print(f"yet the heat there is above 0 for {lit} of the {len(images)} digits: Grad-CAM weighs a map's values")
             print("by its mean gradient, so it can light up cells that never reach the answer.")
     titles = [f"{label}, read {answer}" for label, answer in zip(names, np.argmax(probabilities(cnn, images), axis=1))]

@@ -807,7 +807,7 @@ def test_model_option_runs_the_picture_sections_on_a_small_saved_model(tmp_path,
     assert [heading for heading in HEADINGS if f"\n{heading}\n" in printed] == MODEL_HEADINGS
     assert sorted(p.name for p in out.iterdir()) == sorted(MODEL_FIGURES)
     assert "score z_c: the model's outputs (it has no final softmax)" in printed
-    assert "layer: last, the last Conv2D layer: 4 maps A^k of 11 x 11" in printed
+    assert "layer: last, the last Conv2D layer: 4 maps A_f of 11 x 11" in printed
     assert "  grad_cam == step by step to within 1e-5 of the largest heat: True" in printed
     assert "  ours == Keras to within 1e-5: True" in printed
 

@@ -9,10 +9,14 @@ between the two. Then it looks inside: the first layer's learned kernels beside 
 edge detectors of 4_digit.py and beside the untrained kernels, the first layer and max pooling
 recomputed from scratch, the maps of each layer on a digit, the receptive fields by rule and by
 gradient, the border the classifier never sees, and the network's reading of the digit (yours
-with --image) and of the test digits. --seeds N repeats the two trainings with N seeds and
-reports the mean and spread; --controls trains two variants of the CNN (an average-pooling
-head, and training on moved digits) that separate what the convolutions give from what the
-classifier does with it.
+with --image) and of the test digits. Then it asks what the network looks at: saliency (the
+gradient of the class score with respect to the pixels), Grad-CAM on the last convolution
+layer, and the sanity check of Adebayo et al. (random weights must change the maps).
+--save-model PATH saves the trained network; --model PATH runs the sections that look at a
+network on a saved Keras model instead of training. --seeds N repeats the two trainings with
+N seeds and reports the mean and spread; --controls trains two variants of the CNN (an
+average-pooling head, and training on moved digits) that separate what the convolutions give
+from what the classifier does with it.
 """
 
 import importlib
@@ -1110,7 +1114,7 @@ def kernels_figure(hand_made, learned, matches):
     figure, axes = plt.subplots(rows, columns, figsize=(2.1 * columns, 7.4 if hand_made else 5.0),
                                 layout="constrained", squeeze=False)
     panels = [(kernel, f"{name}\n(turned 180°)", "d") for name, kernel in hand_made.items()]
-    panels += [(None, None, None)] * (columns - len(hand_made))
+    panels += [(None, None, None)] * ((columns - len(hand_made)) if hand_made else 0)
     panels += [(kernel, title, ".2f") for kernel, title in zip(learned, matches)]
     for ax, (kernel, title, style) in zip(axes.flat, panels):
         ax.set_axis_off()
@@ -1319,8 +1323,10 @@ def grad_cam_figure(images, grids, heats, titles, layer, blind):
     height, width = grids.shape[1:]
     axes[0, 0].set_ylabel(f"{layer}, {height} x {width}")
     axes[1, 0].set_ylabel("upsampled, 28 x 28")
-    border = f"hatched red: rows and columns {blind} to {SIDE - 1}, which never reach the answer" if blind else ""
-    figure.suptitle(f"Grad-CAM on {layer}: ReLU(Σ_f α_f A_f), white 0, dark green the largest;\n{border}".strip())
+    title = f"Grad-CAM on {layer}: ReLU(Σ_f α_f A_f), white 0, dark green the largest"
+    if blind:
+        title += f";\nhatched red: rows and columns {blind} to {SIDE - 1}, which never reach the answer"
+    figure.suptitle(title)
     return figure
 
 

@@ -568,6 +568,11 @@ def test_kernels_figure_titles_each_kernel_with_its_verdict():
     assert titles[0] in drawn and "vertical\n(turned 180°)" in drawn
     assert f"{learned[0, 0, 0]:.2f}" in drawn
     assert_readable(cnn_lesson.kernels_figure(hand_made, learned, titles), "cnn_kernels.png")
+    # Without the hand-made bank (a saved model's 5x5 kernels): two rows of learned kernels, none lost.
+    alone = cnn_lesson.kernels_figure({}, np.random.default_rng(1).normal(size=(8, 5, 5)), [f"kernel {i}" for i in range(1, 9)])
+    assert [text for text in texts(alone) if text.startswith("kernel")] == [f"kernel {i}" for i in range(1, 9)]
+    assert len(alone.axes) == 8
+    assert_readable(alone, "cnn_kernels.png")
 
 
 def test_maps_receptive_blind_border_prediction_mistakes_and_confusion_figures_draw_their_numbers():

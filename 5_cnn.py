@@ -9,13 +9,19 @@ between the two. Then it looks inside: the first layer's learned kernels beside 
 edge detectors of 4_digit.py and beside the untrained kernels, the first layer and max pooling
 recomputed from scratch, the maps of each layer on a digit, the receptive fields by rule and by
 gradient, the border the classifier never sees, and the network's reading of the digit (yours
-with --image) and of the test digits. --seeds N repeats the two trainings with N seeds and
-reports the mean and spread; --controls trains two variants of the CNN (an average-pooling
-head, and training on moved digits) that separate what the convolutions give from what the
-classifier does with it.
+with --image) and of the test digits. Then it asks what the network looks at: saliency (the
+gradient of the class score with respect to the pixels), Grad-CAM on the last convolution
+layer, and the sanity check of Adebayo et al. (random weights must change the maps).
+--save-model PATH saves the trained network; --model PATH runs the sections that look at a
+network on a saved Keras model instead of training. --seeds N repeats the two trainings with
+N seeds and reports the mean and spread; --controls trains two variants of the CNN (an
+average-pooling head, and training on moved digits) that separate what the convolutions give
+from what the classifier does with it.
 """
 
 import importlib
+import os
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -57,6 +63,8 @@ MIN_CONTRAST = 32  # a picture whose ink rises less than this above its ground i
 GRADIENT_INPUTS = 64  # random pictures whose gradients together trace a receptive field
 BLIND_SHIFT = 4  # pixels: how far the digits move in the largest shift
 MAX_SEEDS = 10
+SHOWN_DIGITS = (0, 2, 5, 7)  # the test digits whose saliency and Grad-CAM are drawn
+SANITY_LIMIT = 0.2  # the sanity check passes when the mean |rank correlation| stays below this
 # A small grid of activations, fixed so that the max pooling figure is the same on every machine.
 POOL_EXAMPLE = np.array(
     [[1, 3, 0, 2, 6], [4, 2, 5, 1, 0], [0, 7, 1, 1, 3], [2, 1, 3, 8, 9], [5, 0, 2, 4, 7]], dtype=float
@@ -238,9 +246,10 @@ def train(model, images, labels, seed=SEED):
 
 def probabilities(model, images, chunk=1000):
     """The model's class probabilities, (N, 10), for uint8 images (N, 28, 28), computed
-    `chunk` images at a time (dropout off)."""
+    `chunk` images at a time (dropout off); the softmax of its outputs if it has none of its own."""
     parts = [model(as_input(images[start : start + chunk]), training=False) for start in range(0, len(images), chunk)]
-    return np.concatenate([np.asarray(part) for part in parts])
+    values = np.concatenate([np.asarray(part) for part in parts])
+    return values if ends_in_softmax(model) else np.asarray(tf.nn.softmax(values))
 
 
 def accuracy(model, images, labels):
@@ -298,12 +307,29 @@ def layer_outputs(model, images):
 
     images: float32 (N, 28, 28, 1). Returns a dict layer name -> array (N, ...).
     """
+    if not isinstance(model, keras.Sequential):
+        layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        probe = keras.Model(model.inputs[0], [layer.output for layer in layers])
+        values = probe(tf.constant(images), training=False)
+        return {layer.name: np.asarray(value) for layer, value in zip(layers, values)}
     outputs = {}
     values = tf.constant(images)
     for layer in model.layers:
         values = layer(values, training=False)
         outputs[layer.name] = values.numpy()
     return outputs
+
+
+def plain_conv(layer):
+    """Whether a layer is what first_layer_from_scratch computes: a Conv2D with stride 1, no
+    dilation, no padding, a bias and ReLU.
+
+    >>> plain_conv(build_cnn().layers[0]), plain_conv(build_cnn().layers[1])
+    (True, False)
+    """
+    return (isinstance(layer, keras.layers.Conv2D) and layer.strides == (1, 1) and layer.dilation_rate == (1, 1)
+            and layer.padding == "valid" and layer.use_bias and layer.activation is keras.activations.relu
+            and layer.groups == 1)
 
 
 def layer_geometry(model):
@@ -484,6 +510,23 @@ def multiply_adds(model):
     return counts
 
 
+def blind_from(model):
+    """The first input row (and column) that never reaches the answer, by last_row_read,
+    for a model whose windows are all Conv2D and MaxPooling2D layers without padding;
+    None when every row reaches it or the model has other windows.
+
+    >>> blind_from(build_cnn())
+    26
+    """
+    windows = [layer for layer in model.layers if hasattr(layer, "kernel_size") or hasattr(layer, "pool_size")]
+    if not windows or not all(isinstance(layer, (keras.layers.Conv2D, keras.layers.MaxPooling2D))
+                              and layer.padding == "valid" and getattr(layer, "dilation_rate", (1, 1)) == (1, 1)
+                              for layer in windows):
+        return None
+    first = last_row_read(layer_geometry(model), SIDE)[-1][3] + 1
+    return first if first < SIDE else None
+
+
 def last_row_read(geometry, size):
     """Follow the last row that reaches the top of a stack of VALID windows back to the input.
     A layer with window k and stride s, whose output has o rows, reads its input's rows
@@ -516,6 +559,327 @@ def class_score_gradients(model, inputs):
         probs = model(images, training=False)
         chosen = tf.reduce_max(probs, axis=1)
     return tape.gradient(chosen, images).numpy()[..., 0]
+
+
+def ends_in_softmax(model):
+    """Whether a model's last layer turns its scores into probabilities with a softmax."""
+    last = model.layers[-1]
+    return isinstance(last, keras.layers.Softmax) or getattr(last, "activation", None) is keras.activations.softmax
+
+
+def score_head(model, tensors=None):
+    """Where a model's class scores before any softmax (the logits z) come from.
+
+    A softmax squashes the scores: once one class is nearly certain, its probability hardly
+    moves whatever the pixels do, and its gradient says little. So the explanations use z.
+    Returns (tensor, to_scores, words): the Keras tensor that feeds the model's last step
+    (in the graph `tensors` of model_tensors, made afresh when None), a function turning its values into the scores (N, 10), and the
+    scores in words.
+    For the lesson's CNN the last layer is dense with a softmax, so z = h W + b, where h is
+    its input (400 values), W its kernel (400, 10) and b its bias (10,).
+    """
+    last = model.layers[-1]
+    tensors = model_tensors(model) if tensors is None else tensors
+    if isinstance(last, keras.layers.Softmax) or (
+        isinstance(last, keras.layers.Activation) and last.activation is keras.activations.softmax
+    ):
+        return tensors["input of the last layer"], lambda values: values, \
+            f"the logits z that enter the softmax layer {last.name}"
+    if isinstance(last, keras.layers.Dense) and last.activation is keras.activations.softmax:
+        return (
+            tensors["input of the last layer"],
+            lambda values: dense_logits(last, values),
+            f"the logits z = h W + b of {last.name}, before its softmax",
+        )
+    return tensors["output"], lambda values: values, "the model's outputs (it has no final softmax)"
+
+
+def dense_logits(layer, values):
+    """What a Dense layer computes before its activation: values W + b (b only if it has one)."""
+    logits = tf.matmul(values, layer.kernel)
+    return logits + layer.bias if layer.use_bias else logits
+
+
+def model_tensors(model):
+    """The Keras tensors of one pass through a model, from its input: a dict with "input",
+    each layer's name (its output), "input of the last layer" and "output". A Sequential
+    model is called afresh layer by layer, because one loaded from a file may hold several
+    graphs of itself; a functional model's own graph is used."""
+    if isinstance(model, keras.Sequential):
+        values = keras.Input(model.inputs[0].shape[1:])
+        tensors = {"input": values}
+        for layer in model.layers:
+            tensors["input of the last layer"] = values
+            values = layer(values)
+            tensors[layer.name] = values
+    else:
+        tensors = {"input": model.inputs[0], "input of the last layer": model.layers[-1].input}
+        tensors.update({layer.name: layer.output for layer in model.layers})
+    tensors["output"] = values if isinstance(model, keras.Sequential) else model.outputs[0]
+    return tensors
+
+
+def checked_images(images, classes):
+    """Check the shapes of saliency's and grad_cam's arguments; return (float32 (N, 28, 28, 1)
+    inputs scaled as the network reads them, int (N,) classes or None)."""
+    images = np.asarray(images)
+    if images.ndim != 3 or images.shape[1:] != (SIDE, SIDE):
+        raise ValueError(f"images: expected an array (N, {SIDE}, {SIDE}) of grey levels, got shape {images.shape}")
+    if classes is not None:
+        classes = np.asarray(classes)
+        if classes.shape != (len(images),) or not np.issubdtype(classes.dtype, np.integer):
+            raise ValueError(f"classes: expected {len(images)} whole numbers, one per image, got {classes!r}")
+        if classes.min(initial=0) < 0 or classes.max(initial=0) > 9:
+            raise ValueError(f"classes: expected digits 0..9, got {classes.tolist()}")
+    return as_input(images), classes
+
+
+def chosen_scores(scores, classes):
+    """Each image's score of its class: `classes` (N,), or the highest score where it is None."""
+    if classes is None:
+        classes = tf.argmax(scores, axis=1)
+    return tf.gather(scores, tf.cast(classes, tf.int32), batch_dims=1)
+
+
+def saliency(model, images, classes=None):
+    """Saliency: the gradient of each image's class score z_c (the logit, before the softmax;
+    see score_head) with respect to its pixels x, read as the network reads them (grey level
+    / 255, so x is in 0..1). c is the predicted class when `classes` is None.
+
+    images: (N, 28, 28) grey levels 0..255; classes: int (N,) or None.
+    Returns float32 (N, 28, 28): ∂z_c/∂x at every pixel, signed (positive: more ink there
+    raises the score).
+
+    >>> model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    >>> saliency(model, np.zeros((2, 28, 28)), classes=np.array([3, 4])).shape
+    (2, 28, 28)
+    """
+    inputs, classes = checked_images(images, classes)
+    tensors = model_tensors(model)
+    head, to_scores, _ = score_head(model, tensors)
+    scorer = keras.Model(tensors["input"], head)
+    pixels = tf.constant(inputs)
+    with tf.GradientTape() as tape:
+        tape.watch(pixels)
+        picked = chosen_scores(to_scores(scorer(pixels, training=False)), classes)
+    return tape.gradient(picked, pixels).numpy()[..., 0]
+
+
+def last_conv_layer(model):
+    """The name of a model's last Conv2D layer. Raises ValueError if it has none.
+
+    >>> last_conv_layer(build_cnn())
+    'conv2'
+    """
+    names = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    if not names:
+        raise ValueError("model: it has no Conv2D layer for Grad-CAM to look at")
+    return names[-1]
+
+
+def unit_centres(model, layer_name, size=SIDE):
+    """Where on the input each row (and column) of a layer's grid is centred: the middle of
+    its receptive field, following every window (Conv2D, pooling) from the input up, with the
+    rules of "Receptive fields" plus 'same' padding, which moves the fields back by the
+    padding before them times the jump.
+
+    Returns (row centres, column centres), float arrays as long as the grid's sides.
+
+    >>> rows, _ = unit_centres(build_cnn(), "conv2")
+    >>> rows[:3].tolist(), rows[-1].item(), len(rows)
+    ([3.5, 5.5, 7.5], 23.5, 11)
+    """
+    centres = []
+    for axis in (0, 1):
+        n, start, field, jump = size, 0, 1, 1
+        for layer in model.layers:
+            window = getattr(layer, "kernel_size", None) or getattr(layer, "pool_size", None)
+            if window is not None:
+                k = (window[axis] - 1) * getattr(layer, "dilation_rate", (1, 1))[axis] + 1
+                stride = layer.strides[axis]
+                if layer.padding == "same":
+                    out = -(-n // stride)
+                    start -= max((out - 1) * stride + k - n, 0) // 2 * jump
+                else:
+                    out = (n - k) // stride + 1
+                field, jump, n = field + (k - 1) * jump, jump * stride, out
+            if layer.name == layer_name:
+                break
+        centres.append(start + (field - 1) / 2 + jump * np.arange(n))
+    return tuple(centres)
+
+
+def interpolation_matrix(centres, size=SIDE):
+    """The (size, len(centres)) matrix that spreads values known at `centres` over pixels
+    0..size-1: linear between two centres, the nearest value beyond the outermost ones.
+
+    >>> interpolation_matrix(np.array([0.5, 2.5]), 4).tolist()
+    [[1.0, 0.0], [0.75, 0.25], [0.25, 0.75], [0.0, 1.0]]
+    """
+    pixels = np.arange(size)
+    return np.stack([np.interp(pixels, centres, column) for column in np.eye(len(centres))], axis=1)
+
+
+def upsample(grids, centres, size=SIDE):
+    """Bilinear upsampling of (N, o_h, o_w) grids to (N, size, size), each cell placed at
+    the centre of its receptive field (unit_centres' (row centres, column centres))."""
+    rows, columns = (interpolation_matrix(centre, size) for centre in centres)
+    return np.einsum("ri,nij,cj->nrc", rows, grids, columns)
+
+
+def grad_cam_grid(model, images, classes=None, layer_name=None):
+    """Grad-CAM on the layer's own grid, before upsampling, and what it is made of.
+
+    Returns (heat (N, o_h, o_w), maps A (N, o_h, o_w, K), gradients ∂z_c/∂A (same),
+    weights α (N, K)), NumPy arrays; K maps A_f of o_h x o_w.
+    """
+    inputs, classes = checked_images(images, classes)
+    name = layer_name or last_conv_layer(model)
+    tensors = model_tensors(model)
+    if name not in tensors or len(tensors[name].shape) != 4:
+        raise ValueError(f"layer_name: the model has no layer {name!r} with maps (N, H, W, K)")
+    head, to_scores, _ = score_head(model, tensors)
+    split = keras.Model(tensors["input"], [tensors[name], head])
+    with tf.GradientTape() as tape:
+        maps, features = split(tf.constant(inputs), training=False)
+        picked = chosen_scores(to_scores(features), classes)
+    gradients = tape.gradient(picked, maps)
+    weights = tf.reduce_mean(gradients, axis=(1, 2))
+    heat = tf.nn.relu(tf.einsum("nijk,nk->nij", maps, weights))
+    return heat.numpy(), maps.numpy(), gradients.numpy(), weights.numpy()
+
+
+def grad_cam(model, images, classes=None, layer_name=None):
+    """Grad-CAM (Selvaraju et al., 2017): which places of a convolution layer's maps A_f the
+    class score z_c (the logit, see score_head) leans on. Each map's weight is the mean of
+    the score's gradient over the map, α_f = (1 / (o_h·o_w)) Σ_ij ∂z_c/∂A_f[i, j]; the heat map
+    is ReLU(Σ_f α_f A_f), upsampled bilinearly from the layer's grid to 28 x 28 with each cell
+    at the centre of its receptive field (unit_centres). c is the predicted class when
+    `classes` is None; `layer_name` defaults to the last Conv2D layer.
+
+    images: (N, 28, 28) grey levels 0..255. Returns float (N, 28, 28), all >= 0.
+
+    >>> grad_cam(build_cnn(), np.zeros((1, 28, 28))).shape
+    (1, 28, 28)
+    """
+    name = layer_name or last_conv_layer(model)
+    heat = grad_cam_grid(model, images, classes, name)[0]
+    return upsample(heat, unit_centres(model, name))
+
+
+def grad_cam_by_tape(model, image, layer_name):
+    """Grad-CAM for one image of a Sequential model, step by step: run the layers one by one,
+    watch the chosen layer's maps with tf.GradientTape, finish the forward pass to the
+    predicted class's logit, then average the gradient of each map and add up the weighted maps
+    one by one. image: (28, 28) grey levels. Returns the heat on the layer's grid (o_h, o_w)."""
+    values = tf.constant(as_input(image[np.newaxis]))
+    *body, last = model.layers
+    with tf.GradientTape() as tape:
+        for layer in body:
+            values = layer(values, training=False)
+            if layer.name == layer_name:
+                maps = values
+                tape.watch(maps)
+        if isinstance(last, keras.layers.Dense) and ends_in_softmax(model):
+            values = dense_logits(last, values)  # the logits, without the softmax
+        elif not ends_in_softmax(model):
+            values = last(values, training=False)
+        score = values[0, int(np.argmax(values[0]))]
+    gradient = tape.gradient(score, maps).numpy()[0]
+    maps = maps.numpy()[0]
+    total = np.zeros(maps.shape[:2])
+    for k in range(maps.shape[2]):
+        total += gradient[:, :, k].mean() * maps[:, :, k]
+    return np.maximum(total, 0)
+
+
+def reinitialised(model, seed=SEED):
+    """A copy of a model with every weight drawn again by its layer's initialiser (seeded),
+    so that nothing it learned is left: the randomised network of Adebayo et al.'s check."""
+    keras.utils.set_random_seed(seed)
+    return keras.models.clone_model(model)
+
+
+def rank_correlations(first, second):
+    """Spearman's rank correlation of each pair of maps, over the pixels where either is not 0
+    (so that a border both leave at 0 does not count as agreement).
+    first, second: (N, H, W). Returns (N,), each in -1..1.
+
+    >>> a = np.array([[[0.0, 1.0], [2.0, 3.0]]])
+    >>> rank_correlations(a, a ** 2).tolist(), rank_correlations(a, -a).tolist()
+    ([1.0], [-1.0])
+    """
+    from scipy.stats import spearmanr
+
+    values = []
+    for one, two in zip(first, second):
+        used = (one != 0) | (two != 0)
+        values.append(float(spearmanr(one[used], two[used]).statistic))
+    return np.array(values)
+
+
+def check_save_path(path):
+    """Refuse, before anything is trained, a --save-model path that cannot be written: one
+    not ending in .keras (the format Keras saves a whole model in), a folder, or one whose
+    folder is missing or read-only. Creates nothing.
+
+    >>> check_save_path(Path("cnn.h5"))
+    Traceback (most recent call last):
+    ...
+    lessonkit.LessonError: --save-model cnn.h5: the name must end in .keras
+    """
+    if path.suffix != ".keras":
+        raise lessonkit.LessonError(f"--save-model {path}: the name must end in .keras")
+    if path.is_dir():
+        raise lessonkit.LessonError(f"--save-model {path}: is a folder")
+    folder = path.parent
+    if not folder.is_dir():
+        raise lessonkit.LessonError(f"--save-model {path}: no folder {folder} to write it into")
+    if not os.access(folder, os.W_OK):
+        raise lessonkit.LessonError(f"--save-model {path}: cannot write into {folder}")
+
+
+def save_model(model, path):
+    """Save a model as a .keras file, first under a temporary name, then renamed, so that a
+    failure leaves no partial file. Any failure is a lessonkit.LessonError."""
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
+    try:
+        model.save(partial)
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise lessonkit.LessonError(f"--save-model {path}: cannot write it: {error.strerror}") from None
+
+
+def load_saved_model(path):
+    """Load a saved Keras model for --model and check that the lesson's picture sections can
+    run on it: one input of 28 x 28 x 1, one output of 10 classes, at least one Conv2D layer
+    for Grad-CAM. Anything else is a lessonkit.LessonError naming the path."""
+    import warnings
+
+    if not path.exists():
+        raise lessonkit.LessonError(f"--model {path}: no such file")
+    if path.is_dir():
+        raise lessonkit.LessonError(f"--model {path}: is a folder, not a saved model")
+    try:
+        with warnings.catch_warnings(), lessonkit.tensorflow_start_up_quiet():
+            warnings.simplefilter("ignore")
+            model = keras.models.load_model(path, compile=False)
+    except Exception as error:  # Keras raises many kinds for a file it cannot read
+        reason = str(error).strip().splitlines()[0][:120] if str(error).strip() else type(error).__name__
+        raise lessonkit.LessonError(f"--model {path}: not a Keras model file Keras can load ({reason})") from None
+    inputs, outputs = getattr(model, "inputs", None) or [], getattr(model, "outputs", None) or []
+    taken = [tuple(tensor.shape[1:]) for tensor in inputs]
+    given = [tuple(tensor.shape[1:]) for tensor in outputs]
+    if taken != [(SIDE, SIDE, 1)]:
+        raise lessonkit.LessonError(f"--model {path}: it takes {taken or 'no known input'}, not one (28, 28, 1) input")
+    if given != [(10,)]:
+        raise lessonkit.LessonError(f"--model {path}: it gives {given or 'no known output'}, not one (10,) output")
+    try:
+        last_conv_layer(model)
+    except ValueError:
+        raise lessonkit.LessonError(f"--model {path}: it has no Conv2D layer for Grad-CAM to look at") from None
+    return model
 
 
 def has_ink_from(images, first):
@@ -741,14 +1105,16 @@ def shift_figure(shifts, cnn_accuracies, dense_accuracies, by_direction, cnn_par
 def kernels_figure(hand_made, learned, matches):
     """The hand-made detectors (as a Conv2D layer would hold them) above the learned kernels,
     each drawn on one colour scale from -1 to 1 after dividing by its largest |weight|, with
-    its weights written in. hand_made: dict name -> (3, 3); learned: (F, 3, 3);
-    matches: list of F titles."""
+    its weights written in. hand_made: dict name -> (3, 3), or empty to draw the learned
+    kernels alone; learned: (F, k, k), two rows of them; matches: list of F titles."""
     import matplotlib.pyplot as plt
 
-    columns = max(len(hand_made), len(learned) // 2)
-    figure, axes = plt.subplots(3, columns, figsize=(2.1 * columns, 7.4), layout="constrained")
+    columns = max(len(hand_made), -(-len(learned) // 2))
+    rows = 3 if hand_made else 2
+    figure, axes = plt.subplots(rows, columns, figsize=(2.1 * columns, 7.4 if hand_made else 5.0),
+                                layout="constrained", squeeze=False)
     panels = [(kernel, f"{name}\n(turned 180°)", "d") for name, kernel in hand_made.items()]
-    panels += [(None, None, None)] * (columns - len(hand_made))
+    panels += [(None, None, None)] * ((columns - len(hand_made)) if hand_made else 0)
     panels += [(kernel, title, ".2f") for kernel, title in zip(learned, matches)]
     for ax, (kernel, title, style) in zip(axes.flat, panels):
         ax.set_axis_off()
@@ -759,32 +1125,45 @@ def kernels_figure(hand_made, learned, matches):
         for (row, column), value in np.ndenumerate(kernel):
             ax.text(column, row, format(value, style), ha="center", va="center", fontsize=9)
         ax.set_title(title, fontsize=9)
-    figure.suptitle(
-        "Top: the hand-made edge detectors of 4_digit.py. Below: the 8 kernels the CNN's first layer learned\n"
-        "(each divided by its largest |weight|: red positive, blue negative)"
-    )
+    if hand_made:
+        figure.suptitle(
+            "Top: the hand-made edge detectors of 4_digit.py. Below: the 8 kernels the CNN's first layer learned\n"
+            "(each divided by its largest |weight|: red positive, blue negative)"
+        )
+    else:
+        figure.suptitle(f"The first {len(learned)} kernels of the first layer\n"
+                        "(each divided by its largest |weight|: red positive, blue negative)")
     return figure
 
 
-def maps_figure(digit, outputs):
-    """The digit and the maps after conv1 (+ ReLU), pool1 and conv2 (+ ReLU), one panel per
-    layer, each layer on its own grey scale (white = its largest value, printed rounded).
-    digit: (28, 28); outputs: dict name -> (H, W, C)."""
+def maps_figure(digit, outputs, layers=None):
+    """The digit and the maps after three layers (by default conv1 + ReLU, pool1 and
+    conv2 + ReLU), one panel per layer, each on its own grey scale (white = its largest value,
+    printed rounded), at most 16 maps of each. digit: (28, 28); outputs: dict name -> (H, W, C);
+    layers: up to three Keras Conv2D or MaxPooling2D layers, or None."""
     import matplotlib.pyplot as plt
 
-    panels = [("conv1", "conv1 + ReLU"), ("pool1", "max pool 2 x 2"), ("conv2", "conv2 + ReLU")]
+    if layers is None:
+        panels = [("conv1", "conv1 + ReLU"), ("pool1", "max pool 2 x 2"), ("conv2", "conv2 + ReLU")]
+    else:
+        panels = [(layer.name, f"max pool {layer.pool_size[0]} x {layer.pool_size[1]}"
+                   if isinstance(layer, keras.layers.MaxPooling2D)
+                   else layer.name + (" + ReLU" if layer.activation is keras.activations.relu else ""))
+                  for layer in layers]
     figure, axes = plt.subplots(2, 2, figsize=(8.8, 7.4), layout="constrained")
     axes = axes.ravel()
     axes[0].imshow(digit, cmap="gray", vmin=0, vmax=255)
     axes[0].set_title("the digit, 28 x 28")
     axes[0].set_axis_off()
+    for ax in axes[1:]:
+        ax.set_axis_off()
     for ax, (name, label) in zip(axes[1:], panels):
         maps = outputs[name]
         largest = round(float(maps.max()), 1) or 1.0
-        ax.imshow(montage(np.moveaxis(maps, -1, 0) * (255 / largest), 4), cmap="gray", vmin=0, vmax=255)
+        ax.imshow(montage(np.moveaxis(maps[:, :, :16], -1, 0) * (255 / largest), 4), cmap="gray", vmin=0, vmax=255)
         height, width, channels = maps.shape
-        ax.set_title(f"{label}: {channels} maps of {height} x {width}\n(black 0, white {largest:.1f} or more)")
-        ax.set_axis_off()
+        count = f"{channels} maps" if channels <= 16 else f"16 of {channels} maps"
+        ax.set_title(f"{label}: {count} of {height} x {width}\n(black 0, white {largest:.1f} or more)")
     figure.suptitle("What each layer sees: the digit, then the feature maps layer by layer")
     return figure
 
@@ -892,6 +1271,88 @@ def confusion_figure(table):
     figure.colorbar(image, ax=ax, label="test digits (log scale)")
     right = int(np.trace(table))
     ax.set_title(f"Confusion matrix: {right} of {table.sum():,} test digits on the diagonal")
+    return figure
+
+
+def outline(ax, digit):
+    """Draw a digit's outline (grey level 128) in black over whatever the axes show."""
+    ax.contour(digit, levels=[128], colors="black", linewidths=1)
+
+
+def saliency_figure(images, maps, titles):
+    """Each digit's saliency ∂z_c/∂x in signed red-blue, divided by its largest |value| so that
+    every panel spans -1..1 on one symmetric colour bar, under the digit's outline.
+    images: (N, 28, 28) grey levels; maps: (N, 28, 28); titles: N strings."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(images), figsize=(8.8, 3.0), layout="constrained", squeeze=False)
+    for ax, digit, values, title in zip(axes[0], images, maps, titles):
+        scaled = np.round(values / (np.abs(values).max() or 1), 2)
+        picture = ax.imshow(scaled, cmap=lessonkit.SIGNED_COLOURMAP, vmin=-1, vmax=1)
+        outline(ax, digit)
+        ax.set_title(title)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    figure.colorbar(picture, ax=axes[0].tolist(), label="∂z_c/∂x ÷ its largest |value|", shrink=0.8)
+    figure.suptitle("Saliency: red pixels raise the score of the class read, blue lower it (black: the digit's outline)")
+    return figure
+
+
+def grad_cam_figure(images, grids, heats, titles, layer, blind):
+    """Top: Grad-CAM on the layer's own grid; below: upsampled to 28 x 28 under the digit's
+    outline, the rows and columns from `blind` on (which never reach the answer) hatched red.
+    Each panel runs from 0 to its own largest value. images: (N, 28, 28) grey levels;
+    grids: (N, o_h, o_w); heats: (N, 28, 28); titles: N strings; layer: its name;
+    blind: the first row and column that never reach the answer, or None."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    count = len(images)
+    figure, axes = plt.subplots(2, count, figsize=(8.8, 4.9), layout="constrained", squeeze=False)
+    for column, (digit, grid, heat, title) in enumerate(zip(images, grids, heats, titles)):
+        top, bottom = axes[0, column], axes[1, column]
+        top.imshow(np.round(grid / (grid.max() or 1), 2), cmap="Greens", vmin=0, vmax=1)
+        top.set_title(title)
+        bottom.imshow(np.round(heat / (heat.max() or 1), 2), cmap="Greens", vmin=0, vmax=1)
+        outline(bottom, digit)
+        for patch in ((-0.5, blind - 0.5, SIDE, SIDE - blind), (blind - 0.5, -0.5, SIDE - blind, SIDE)) if blind else ():
+            bottom.add_patch(Rectangle(patch[:2], *patch[2:], fill=False, edgecolor=COLOURS["window"], hatch="//"))
+        for ax in (top, bottom):
+            ax.set_xticks([])
+            ax.set_yticks([])
+    height, width = grids.shape[1:]
+    axes[0, 0].set_ylabel(f"{layer}, {height} x {width}")
+    axes[1, 0].set_ylabel("upsampled, 28 x 28")
+    title = f"Grad-CAM on {layer}: ReLU(Σ_f α_f A_f), white 0, dark green the largest"
+    if blind:
+        title += f";\nhatched red: rows and columns {blind} to {SIDE - 1}, which never reach the answer"
+    figure.suptitle(title)
+    return figure
+
+
+def sanity_figure(images, labels, trained, randomised, correlations):
+    """Top: saliency of the trained network; below: of the same network with its weights drawn
+    again, each panel divided by its largest |value|, titled with the digit's label and the rank
+    correlation of the two (signed maps). images: (N, 28, 28); labels: N digits;
+    trained, randomised: (N, 28, 28); correlations: (N,)."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(2, len(images), figsize=(8.8, 4.6), layout="constrained", squeeze=False)
+    for column, digit in enumerate(images):
+        for row, maps in enumerate((trained, randomised)):
+            ax = axes[row, column]
+            values = maps[column]
+            picture = ax.imshow(np.round(values / (np.abs(values).max() or 1), 2),
+                                cmap=lessonkit.SIGNED_COLOURMAP, vmin=-1, vmax=1)
+            outline(ax, digit)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[0, column].set_title(f"test {labels[column]}: ρ = {correlations[column]:.2f}")
+    axes[0, 0].set_ylabel("trained")
+    axes[1, 0].set_ylabel("weights redrawn")
+    figure.colorbar(picture, ax=axes.ravel().tolist(), label="∂z_c/∂x ÷ its largest |value|", shrink=0.8)
+    figure.suptitle("The sanity check: with its learned weights replaced by random ones, the saliency maps\n"
+                    "change (ρ: Spearman's rank correlation of the two maps of a digit)")
     return figure
 
 
@@ -1135,14 +1596,28 @@ def shift_controls(split, digits, measured):
     return rows
 
 
-def what_the_first_layer_learned(cnn, figures):
+def what_the_first_layer_learned(cnn, figures, untrained=None):
     """README: "### What the first layer learned". Compare the learned first-layer kernels
     with 4_digit.py's hand-made edge detectors by cosine similarity, with the share of each
-    kernel's energy in its mean, and with the untrained kernels as a control."""
+    kernel's energy in its mean, and with the untrained kernels (of `untrained`, by default
+    the lesson's CNN before training) as a control. A first layer that is no 3x3 Conv2D is
+    drawn without the comparison, or not at all if it is no Conv2D."""
     lessonkit.heading("What the first layer learned")
-    kernels = cnn.get_layer("conv1").kernel.numpy()
+    first = cnn.layers[0]
+    if not isinstance(first, keras.layers.Conv2D):
+        print(f"the first layer, {first.name}, is a {type(first).__name__}, not a Conv2D: no kernels to show")
+        return
+    kernels = first.kernel.numpy()
     learned = np.moveaxis(kernels[:, :, 0, :], -1, 0)
-    untrained = np.moveaxis(build_cnn().get_layer("conv1").kernel.numpy()[:, :, 0, :], -1, 0)
+    if kernels.shape[:2] != (3, 3):
+        k_h, k_w, _, count = kernels.shape
+        print(f"{first.name}: {count} kernels of {k_h} x {k_w}; the hand-made detectors are 3 x 3, so the first")
+        print(f"{min(count, 8)} are drawn alone, without the comparison.")
+        titles = [f"kernel {index}" for index in range(1, min(count, 8) + 1)]
+        figures.add("cnn_kernels", kernels_figure({}, learned[:8], titles))
+        return
+    untrained = build_cnn() if untrained is None else untrained
+    untrained = np.moveaxis(untrained.layers[0].kernel.numpy()[:, :, 0, :], -1, 0)
     # 4_digit.py convolves; a Conv2D layer cross-correlates, so it would hold each detector turned 180°.
     hand_made = {name: np.flip(kernel) for name, kernel in digit_lesson.EDGE_DETECTORS.items()}
     bank = np.array(list(hand_made.values()), dtype=np.float64)
@@ -1175,7 +1650,7 @@ def what_the_first_layer_learned(cnn, figures):
     print("Nobody told the network about edges. Where it found a detector like these, it did so because")
     print("it helps to tell the digits apart. A negative cos is the same edge with dark and light")
     print("swapped; after the ReLU that is a different feature, so a network often learns both signs.")
-    figures.add("cnn_kernels", kernels_figure(hand_made, learned, titles))
+    figures.add("cnn_kernels", kernels_figure(hand_made, learned[:8], titles[:8]))
 
 
 def what_the_layers_see(cnn, digit, steps, name, figures):
@@ -1187,20 +1662,29 @@ def what_the_layers_see(cnn, digit, steps, name, figures):
     for step in steps:
         print(f"  {step}")
     outputs = {key: value[0] for key, value in layer_outputs(cnn, as_input(digit[np.newaxis])).items()}
-    for layer in ("conv1", "pool1", "conv2", "pool2"):
-        print(f"{layer}: {outputs[layer].shape}")
-    conv1 = cnn.get_layer("conv1")
-    ours = first_layer_from_scratch(digit / 255, conv1.kernel.numpy(), conv1.bias.numpy())
-    difference = float(np.abs(ours - outputs["conv1"]).max())
-    print("first layer from scratch, a_f = ReLU(I ⋆ w_f + b_f) with correlate2d (1_2D.py):")
-    print(f"  max |ours - Keras| = {difference:.1e} (float32 rounding)")
-    print(f"  ours == Keras to within 1e-5: {difference < 1e-5}")
-    pooled = max_pool2d(outputs["conv1"])
-    print("max pooling from scratch, max_pool2d(conv1's maps):")
-    print(f"  == Keras's MaxPooling2D: {np.array_equal(pooled, outputs['pool1'])}")
-    active = [float(np.mean(outputs[layer] > 0)) for layer in ("conv1", "conv2")]
-    print(f"share of values above 0 after the ReLU: conv1 {percent(active[0])}, conv2 {percent(active[1])}")
-    figures.add("cnn_maps", maps_figure(digit, outputs))
+    windows = [layer for layer in cnn.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.MaxPooling2D))]
+    for layer in windows:
+        print(f"{layer.name}: {outputs[layer.name].shape}")
+    first, second = (cnn.layers + [None])[:2]
+    if plain_conv(first):
+        ours = first_layer_from_scratch(digit / 255, first.kernel.numpy(), first.bias.numpy())
+        difference = float(np.abs(ours - outputs[first.name]).max())
+        print("first layer from scratch, a_f = ReLU(I ⋆ w_f + b_f) with correlate2d (1_2D.py):")
+        print(f"  max |ours - Keras| = {difference:.1e} (float32 rounding)")
+        print(f"  ours == Keras to within 1e-5: {difference < 1e-5}")
+        if isinstance(second, keras.layers.MaxPooling2D) and second.pool_size == second.strides == (2, 2) \
+                and second.padding == "valid":
+            pooled = max_pool2d(outputs[first.name])
+            print(f"max pooling from scratch, max_pool2d({first.name}'s maps):")
+            print(f"  == Keras's MaxPooling2D: {np.array_equal(pooled, outputs[second.name])}")
+    else:
+        print(f"the first layer, {first.name}, is no Conv2D with stride 1, no padding, a bias and ReLU:")
+        print("  not recomputed from scratch")
+    rectified = [layer.name for layer in windows if getattr(layer, "activation", None) is keras.activations.relu]
+    if rectified:
+        print("share of values above 0 after the ReLU: "
+              + ", ".join(f"{name} {percent(float(np.mean(outputs[name] > 0)))}" for name in rectified))
+    figures.add("cnn_maps", maps_figure(digit, outputs, windows[:3]))
 
 
 def receptive_fields(cnn, figures):
@@ -1302,6 +1786,168 @@ def prediction(cnn, digit, name, digits, figures):
     figures.add("cnn_confusion", confusion_figure(table))
 
 
+def shown_digits(digits, digit, name):
+    """The digits the explanation sections draw: the first test example of each of
+    SHOWN_DIGITS, then the learner's digit. Returns ((N, 28, 28) uint8, N labels for titles)."""
+    _, _, test_images, test_labels = digits
+    chosen = [int(np.flatnonzero(test_labels == label)[0]) for label in SHOWN_DIGITS]
+    images = np.concatenate([test_images[chosen], digit[np.newaxis]])
+    return images, [f"test {label}" for label in SHOWN_DIGITS] + [name]
+
+
+def saliency_maps(cnn, digit, name, digits, figures):
+    """README: "### Saliency: which pixels move the score". The gradient of the class read's
+    logit with respect to the pixels, for a few test digits and the learner's digit."""
+    lessonkit.heading("Saliency: which pixels move the score")
+    images, names = shown_digits(digits, digit, name)
+    _, _, words = score_head(cnn)
+    print(f"score z_c: {words};")
+    print("c is the class the network reads, x a pixel's grey level / 255 as the network reads it.")
+    inputs = as_input(images)
+    maps = saliency(cnn, images)
+    read = np.argmax(probabilities(cnn, images), axis=1)
+    squashed = np.abs(class_score_gradients(cnn, inputs)).max(axis=(1, 2))
+    print(f"{'digit':<12} {'read':>4} {'max |∂z_c/∂x|':>14} {'max |∂p_c/∂x|':>14} {'on ink':>7} {'off ink':>8}")
+    for label, answer, values, image, flat in zip(names, read, maps, images, squashed):
+        ink = image > 0
+        share = np.abs(values)[ink].sum() / np.abs(values).sum()
+        print(f"{label:<12} {answer:>4} {np.abs(values).max():>14.3f} {flat:>14.3f} {percent(share):>7} "
+              f"{percent(1 - share):>8}")
+    print("on ink / off ink: the shares of Σ|∂z_c/∂x| on pixels with ink (grey level above 0) and without.")
+    print("p_c = softmax(z)_c, the probability: where it is near 1 its gradient is squashed towards 0.")
+    blind = blind_from(cnn)
+    if blind is not None:
+        zero = not maps[:, blind:, :].any() and not maps[:, :, blind:].any()
+        print(f"saliency 0 on rows and columns {blind}..{SIDE - 1} of every digit: {zero}")
+    titles = [f"{label}, read {answer}" for label, answer in zip(names, read)]
+    figures.add("cnn_saliency", saliency_figure(images, maps, titles))
+
+
+def grad_cam_maps(cnn, digit, name, digits, figures):
+    """README: "### Grad-CAM: where the last convolution looks". Grad-CAM on the last Conv2D
+    layer, its cells placed on the input, checked against the same computation done step by
+    step with tf.GradientTape; the blind border."""
+    lessonkit.heading("Grad-CAM: where the last convolution looks")
+    images, names = shown_digits(digits, digit, name)
+    layer = last_conv_layer(cnn)
+    grids, maps, gradients, _ = grad_cam_grid(cnn, images, layer_name=layer)
+    heats = grad_cam(cnn, images, layer_name=layer)
+    height, width, count = maps.shape[1:]
+    print(f"layer: {layer}, the last Conv2D layer: {count} maps A_f of {height} x {width}")
+    print(f"α_f = mean over the {height * width} cells of ∂z_c/∂A_f; heat = ReLU(Σ_f α_f A_f)")
+    rows, _ = unit_centres(cnn, layer)
+    steps = np.unique(np.diff(rows))
+    if len(steps) == 1 and len(rows) > 1:
+        print(f"cell i of {layer} sits at the centre of its receptive field: input row {rows[0]:g} + {steps[0]:g}·i, "
+              f"from {rows[0]:g} to {rows[-1]:g}")
+    print(f"upsampled to {SIDE} x {SIDE} bilinearly between those centres, each edge cell's value carried out to the border")
+    stretched = (np.arange(len(rows)) + 0.5) * SIDE / len(rows) - 0.5
+    print(f"(stretching the grid over {SIDE} x {SIDE}, as tf.image.resize does, would centre cell 0 at {stretched[0]:.2f} "
+          f"and cell {len(rows) - 1} at {stretched[-1]:.2f}: up to {np.abs(stretched - rows).max():.2f} pixels off)")
+    if isinstance(cnn, keras.Sequential):
+        by_tape = np.stack([grad_cam_by_tape(cnn, image, layer) for image in images])
+        difference = float(np.abs(by_tape - grids).max())
+        largest = float(grids.max())
+        print(f"step by step, one digit at a time with tf.GradientTape: max |difference| = {difference:.1e} "
+              f"(largest heat {largest:.3f})")
+        print(f"  grad_cam == step by step to within 1e-5 of the largest heat: {difference <= 1e-5 * max(largest, 1e-12)}")
+    print(f"every heat map >= 0: {bool((heats >= 0).all())}")
+    geometry = layer_geometry(cnn) if blind_from(cnn) is not None else []
+    after = [index + 1 for index, (window, _, _) in enumerate(geometry) if window == layer and index + 1 < len(geometry)]
+    if after:
+        reader, size, _, last = {row[0]: row for row in last_row_read(geometry, SIDE)}[geometry[after[0]][0]]
+        if last + 1 < size:
+            beyond = slice(last + 1, None)
+            zero = not gradients[:, beyond].any() and not gradients[:, :, beyond].any()
+            lit = int(np.sum((grids[:, beyond].max(axis=(1, 2)) > 0) | (grids[:, :, beyond].max(axis=(1, 2)) > 0)))
+            where = f"row and column {last + 1}" if last + 2 == size else f"rows and columns {last + 1}..{size - 1}"
+            print(f"{reader} never reads {layer}'s {where}: ∂z_c/∂A_f is 0 there for every map: {zero}")
+            print(f"yet the heat there is above 0 for {lit} of the {len(images)} digits: Grad-CAM weighs a map's values")
+            print("by its mean gradient, so it can light up cells that never reach the answer.")
+    titles = [f"{label}, read {answer}" for label, answer in zip(names, np.argmax(probabilities(cnn, images), axis=1))]
+    blind = blind_from(cnn)
+    figures.add("cnn_grad_cam", grad_cam_figure(images, grids, heats, titles, layer, blind))
+
+
+def sanity_check(cnn, digits, figures):
+    """README: "### A sanity check: random weights". Saliency of the trained network against
+    the same network with its weights drawn again (Adebayo et al., 2018), by Spearman's rank
+    correlation, on the first test example of each digit."""
+    lessonkit.heading("A sanity check: random weights")
+    _, _, test_images, test_labels = digits
+    chosen = [int(np.flatnonzero(test_labels == label)[0]) for label in range(10)]
+    images = test_images[chosen]
+    randomised = reinitialised(cnn)
+    trained_maps = saliency(cnn, images)
+    read = np.argmax(probabilities(cnn, images), axis=1)
+    random_maps = saliency(randomised, images, classes=read)
+    signed = rank_correlations(trained_maps, random_maps)
+    magnitude = rank_correlations(np.abs(trained_maps), np.abs(random_maps))
+    print(f"the same network, every weight drawn again by its initialiser (seed {SEED}); both maps for")
+    print("the class the trained network reads. Spearman's ρ of the two maps, over the pixels where")
+    print("either is not 0, for the first test example of each digit:")
+    print(f"{'digit':>5} {'signed':>7} {'|map|':>7}")
+    for label, one, two in zip(range(10), signed, magnitude):
+        print(f"{label:>5} {one:>7.2f} {two:>7.2f}")
+    print(f" mean {signed.mean():>7.2f} {magnitude.mean():>7.2f}")
+    print(f"signed maps: mean |ρ| below {SANITY_LIMIT}, the map depends on what the network learned: "
+          f"{bool(np.abs(signed).mean() < SANITY_LIMIT)}")
+    ink = rank_correlations(np.abs(trained_maps), images.astype(float)), rank_correlations(
+        np.abs(random_maps), images.astype(float))
+    print(f"|map| against the digit's own grey levels, mean ρ: trained {ink[0].mean():.2f}, "
+          f"weights redrawn {ink[1].mean():.2f}")
+    shown = list(SHOWN_DIGITS)
+    figures.add("cnn_sanity", sanity_figure(images[shown], shown, trained_maps[shown], random_maps[shown],
+                                            np.round(signed[shown], 2)))
+
+
+def bring_your_own_model(cnn, digits, save_path=None):
+    """README: "### Bring your own model". What --model asks of a saved model, checked on
+    this CNN; with --save-model, save the trained CNN and check that it loads back the same."""
+    lessonkit.heading("Bring your own model")
+    taken, given = tuple(cnn.inputs[0].shape[1:]), tuple(cnn.outputs[0].shape[1:])
+    print("--model PATH loads a saved Keras model instead of training this one, and runs on it the")
+    print("sections that look at a network: its first layer, its maps, prediction, saliency, Grad-CAM")
+    print("and the sanity check.")
+    print(f"It must take (28, 28, 1), give (10,) and hold a Conv2D layer. This CNN takes {taken}, gives {given},")
+    print(f"  and its last Conv2D layer is {last_conv_layer(cnn)}: {taken == (SIDE, SIDE, 1) and given == (10,)}")
+    if save_path is None:
+        print("--save-model PATH (a name ending in .keras) saves it; not asked for in this run.")
+        return
+    save_model(cnn, save_path)
+    _, _, test_images, _ = digits
+    again = load_saved_model(save_path)
+    same = np.allclose(probabilities(again, test_images), probabilities(cnn, test_images), atol=1e-6)
+    print(f"saved to {save_path}; loaded again, the same probabilities for the {len(test_images):,} test digits: {same}")
+
+
+def look_at_a_saved_model(model, path, digit, steps, args):
+    """With --model: the picture sections of the lesson on a saved model, instead of training."""
+    figures = lessonkit.Figures(args)
+    digits = load_digits()
+    print(f"{path}: {model.name}, {model.count_params():,} parameters; the lesson's picture sections run on it.")
+    what_the_first_layer_learned(model, figures, untrained=reinitialised(model))
+    what_the_layers_see(model, digit, steps, args.image.name, figures)
+    prediction(model, digit, args.image.name, digits, figures)
+    saliency_maps(model, digit, args.image.name, digits, figures)
+    grad_cam_maps(model, digit, args.image.name, digits, figures)
+    sanity_check(model, digits, figures)
+    return figures.write()
+
+
+def model_paths(args):
+    """--model and --save-model as Paths (None when not given); an empty path, or both at
+    once, is a lessonkit.LessonError."""
+    paths = []
+    for option, text in (("--model", args.model), ("--save-model", args.save_model)):
+        if text is not None and not text:
+            raise lessonkit.LessonError(f"{option}: an empty path")
+        paths.append(None if text is None else Path(text))
+    if all(paths):
+        raise lessonkit.LessonError("--model and --save-model: with --model nothing is trained, so nothing to save")
+    return paths
+
+
 @lessonkit.lesson_main
 def main(argv=None):
     args = lessonkit.parse_args(
@@ -1309,10 +1955,19 @@ def main(argv=None):
         argv,
         image=lessonkit.data_path("num3.jpg"),
         flags={"--controls": "also train two controls: an average-pooling head, and training on moved digits"},
-        options={"--seeds": ("N", f"train both networks with seeds 0 to N - 1, 1 to {MAX_SEEDS} (default: 1)")},
+        options={
+            "--seeds": ("N", f"train both networks with seeds 0 to N - 1, 1 to {MAX_SEEDS} (default: 1)"),
+            "--model": ("PATH", "run the picture sections on a saved Keras model (28x28x1 in, 10 classes out)"),
+            "--save-model": ("PATH", "save the trained CNN as a .keras file"),
+        },
     )
     seeds = parse_seeds(args.seeds)
+    model_path, save_path = model_paths(args)
     digit, steps = read_digit(args.image)
+    if args.save_model is not None:
+        check_save_path(save_path)
+    if args.model is not None:
+        return look_at_a_saved_model(load_saved_model(model_path), model_path, digit, steps, args)
     figures = lessonkit.Figures(args)
     digits = the_digits(figures)
     cnn = the_network(figures)
@@ -1323,6 +1978,10 @@ def main(argv=None):
     receptive_fields(cnn, figures)
     the_blind_border(cnn, digits, figures)
     prediction(cnn, digit, args.image.name, digits, figures)
+    saliency_maps(cnn, digit, args.image.name, digits, figures)
+    grad_cam_maps(cnn, digit, args.image.name, digits, figures)
+    sanity_check(cnn, digits, figures)
+    bring_your_own_model(cnn, digits, save_path)
     return figures.write()
 
 

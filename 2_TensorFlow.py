@@ -1290,6 +1290,15 @@ def tensorflows_same_split_in_detail():
                 cases += 1
     print(f"On {cases} seeded images and kernels (n 1-10, k 1-4, several s and d), SAME equals")
     print(f"explicit padding with that split, in TensorFlow and in our own code, and VALID equals p = 0: {yes(agree)}")
+    image = rng.integers(0, 10, size=(6, 6)).astype(np.float32)
+    centred, odd_only = True, True
+    for k in (2, 3, 4):
+        kernel = rng.integers(-2, 3, size=(k, k)).astype(np.float32)
+        same = tensorflow_conv2d(image, kernel, "SAME")
+        centred &= np.array_equal(same, scipy.signal.correlate2d(image, kernel, "same"))
+        odd_only &= np.array_equal(same, scipy.signal.convolve2d(image, turned(kernel), "same")) == (k % 2 == 1)
+    print(f"At stride 1, k = 2, 3 and 4: SAME equals scipy.signal.correlate2d(..., 'same'): {yes(centred)};")
+    print(f"convolve2d(..., 'same') with the kernel turned equals it for k = 3 only: {yes(odd_only)}")
 
 
 def same_in_other_frameworks():

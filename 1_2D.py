@@ -750,7 +750,7 @@ def sliding_frames(image, kernel, flip=False):
     image_left = 2 * k_w + 2.5 if flip else 0
     products_left = image_left + W + 1
     map_left = products_left + k_w + 1.5
-    bottom = max(H, k_h + 2.5) + 0.6
+    bottom = max(H, k_h + 0.3 + 0.4 * (k_h + 1)) + 0.5  # below the image and the k_h + 1 lines of the sum
     unit = 0.6
     dpi = 80
     fig = plt.figure(figsize=(unit * (map_left + columns + 1), unit * (bottom + 2)), dpi=dpi)

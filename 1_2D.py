@@ -43,7 +43,8 @@ KERNEL_COLOUR = lessonkit.COLOURS["kernel"]
 OUTPUT_COLOUR = lessonkit.COLOURS["output"]
 PADDING_COLOUR = lessonkit.COLOURS["padding"]
 WINDOW_COLOUR = lessonkit.COLOURS["window"]
-STRONG_KERNEL_COLOUR = "#f6b26b"  # a kernel tap that counts (weight 1), against a dimmed x0 tap
+OUTLINE_COLOUR = "#222222"  # the image's own edge, where no window is meant
+STRONG_KERNEL_COLOUR = "#f6b26b"  # a deeper peach: a kernel tap that counts (weight 1), or a kernel on a dark picture
 DIM_TEXT = "#aaaaaa"
 # One tint per tap of a 2x2 kernel, so that a tap can be followed through the flip.
 TAP_COLOURS = ("#f4cccc", "#fff2cc", "#d9d2e9", "#f9cb9c")
@@ -553,12 +554,12 @@ def label(ax, x, y, text, fontsize=11, va="center", **style):
 def boundaries_figure(image, pad=2):
     """Three panels: `image`, shape (H, W), with a border `pad` cells wide, filled the
     way SciPy's boundary options fill, wrap and symm fill it; the image is outlined.
-    Arrows show where the border cells left of the middle row come from. Returns the
+    Arrows under the grid show which column each left border column copies. Returns the
     matplotlib Figure.
 
     The border cells' texts have the ids "{boundary} r,c" (padded coordinates)."""
     H, W = image.shape
-    middle = H // 2 + pad
+    bottom = H + 2 * pad
     sources = {
         "fill": "every cell is fillvalue, 0",
         "wrap": "copies of the opposite edge",
@@ -580,19 +581,21 @@ def boundaries_figure(image, pad=2):
         for (r, c), text in np.ndenumerate(texts):
             if not inside[r, c]:
                 text.set_gid(f"{boundary} {r},{c}")
-        ax.add_patch(Rectangle((pad, pad), W, H, fill=False, edgecolor=WINDOW_COLOUR, linewidth=2.5))
+        ax.add_patch(Rectangle((pad, pad), W, H, fill=False, edgecolor=OUTLINE_COLOUR, linewidth=2.5))
         if boundary != "fill":
             for c in range(pad):
                 source = padded.shape[1] - 2 * pad + c if boundary == "wrap" else 2 * pad - 1 - c
                 ax.annotate(
                     "",
-                    xy=(c + 0.5, middle + 0.85),
-                    xytext=(source + 0.5, middle + 0.85),
-                    arrowprops={"arrowstyle": "->", "color": "#333333", "lw": 1.5,
-                                "connectionstyle": f"arc3,rad={0.25 if boundary == 'wrap' else 0.6}"},
+                    xy=(c + 0.5, bottom + 0.1),
+                    xytext=(source + 0.5, bottom + 0.1),
+                    arrowprops={"arrowstyle": "->", "color": "#333333", "lw": 1.5, "shrinkA": 0, "shrinkB": 0,
+                                "connectionstyle": f"arc3,rad={-0.2 if boundary == 'wrap' else -0.5}"},
                 )
+            label(ax, padded.shape[1] / 2, bottom + 1.75, "arrow: from a column to its copy",
+                  fontsize=9)
         ax.set_xlim(-0.1, padded.shape[1] + 0.1)
-        ax.set_ylim(padded.shape[0] + 0.8, -0.1)
+        ax.set_ylim(bottom + 2.2, -0.1)
         ax.set_aspect("equal")
         ax.set_axis_off()
         ax.set_title(f"boundary='{boundary}':\n{sources[boundary]}", fontsize=11)
@@ -747,7 +750,7 @@ def sliding_frames(image, kernel, flip=False):
     image_left = 2 * k_w + 2.5 if flip else 0
     products_left = image_left + W + 1
     map_left = products_left + k_w + 1.5
-    bottom = max(H, k_h + 2.5) + 0.6
+    bottom = max(H, k_h + 0.3 + 0.4 * (k_h + 1)) + 0.5  # below the image and the k_h + 1 lines of the sum
     unit = 0.6
     dpi = 80
     fig = plt.figure(figsize=(unit * (map_left + columns + 1), unit * (bottom + 2)), dpi=dpi)
@@ -863,7 +866,7 @@ def theorem_figure(image, kernel):
         ax.set_title(title, fontsize=10)
         if values is padded_kernel:
             ax.add_patch(Rectangle((-0.5, -0.5), kernel.shape[1], kernel.shape[0], fill=False,
-                                   edgecolor=WINDOW_COLOUR, linewidth=2))
+                                   edgecolor=STRONG_KERNEL_COLOUR, linewidth=2.5))
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle("The convolution theorem: transform, multiply the spectra, transform back.\n"

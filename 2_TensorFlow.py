@@ -46,8 +46,8 @@ ANIMATIONS = [
 ANIMATION_PX = 440  # two animations share a row of the README's 880 px column
 PLAYGROUND_LIMIT = 24  # the largest padded input the playground draws
 # Tints of the three input channels in tf_channels.png, and the darker edge of each.
-CHANNEL_TINTS = ["#f4cccc", "#fff2a8", "#d9d2e9"]
-CHANNEL_EDGES = ["#cc0000", "#b45f06", "#674ea7"]
+CHANNEL_TINTS = ["#ead1dc", "#fff2a8", "#d9d2e9"]  # pink, yellow, lilac: none is a colour with a meaning
+CHANNEL_EDGES = ["#a64d79", "#b45f06", "#674ea7"]
 
 
 def device_description(gpus):
@@ -641,7 +641,7 @@ def kernels_figure(rows, title):
     for row_axes, (row_title, panels) in zip(axes, rows):
         for ax, (panel_title, kernel) in zip(row_axes, panels):
             ax.set_axis_on()
-            ax.imshow(kernel, cmap=lessonkit.SIGNED_COLOURMAP, vmin=-limit, vmax=limit)
+            shown = ax.imshow(kernel, cmap=lessonkit.SIGNED_COLOURMAP, vmin=-limit, vmax=limit)
             for (r, c), value in np.ndenumerate(kernel):
                 ax.text(c, r, f"{round(float(value), 2) + 0.0:.2f}", ha="center", va="center", fontsize=10,
                         color="white" if abs(value) > 0.6 * limit else "black")
@@ -649,6 +649,9 @@ def kernels_figure(rows, title):
             ax.set_xticks([])
             ax.set_yticks([])
         row_axes[0].set_ylabel(row_title, fontsize=10)
+    bar = fig.colorbar(shown, ax=axes, shrink=0.8, pad=0.02)
+    bar.set_label("weight (one scale, symmetric about 0)", fontsize=9)
+    bar.ax.tick_params(labelsize=9)
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -924,8 +927,8 @@ def channels_figure(images, filters, bias):
 
     lesson_2d.label(ax, width / 2, -2.3, f"{c_out} filters of {k_h}x{k_w}x{c_in} on a {H}x{W}x{c_in} input: a "
                     f"{o_h}x{o_w}x{c_out} output ('valid'), then ReLU", fontsize=10, fontweight="bold")
-    lesson_2d.label(ax, width / 2, -1.25, "output f = ReLU(" + " + ".join(f"channel {c} \u22c6 slice {c}" for c in range(c_in))
-                    + " + b_f)", fontsize=9)
+    lesson_2d.label(ax, width / 2, -1.25, "each output = ReLU(" + " + ".join(f"channel {c} \u22c6 slice {c}"
+                                                                   for c in range(c_in)) + " + its bias b)", fontsize=9)
     for c in range(c_in):
         left = c * column + gap
         lesson_2d.draw_grid(ax, images[:, :, c], CHANNEL_TINTS[c], left=left, fontsize=9)
@@ -1088,6 +1091,7 @@ def padding_conventions():
     """README: Convolution in TensorFlow, "Padding conventions: same, full and padding=1"."""
     lessonkit.heading("Padding conventions: same, full and padding=1")
     n = 10
+    print(f"n = {n} at stride 1: the output size o for each padding")
     print("   k  same p  o   full p   o")
     for k in (1, 3, 5, 7):
         same_p, full_p = (k - 1) // 2, k - 1
@@ -1286,6 +1290,15 @@ def tensorflows_same_split_in_detail():
                 cases += 1
     print(f"On {cases} seeded images and kernels (n 1-10, k 1-4, several s and d), SAME equals")
     print(f"explicit padding with that split, in TensorFlow and in our own code, and VALID equals p = 0: {yes(agree)}")
+    image = rng.integers(0, 10, size=(6, 6)).astype(np.float32)
+    centred, odd_only = True, True
+    for k in (2, 3, 4):
+        kernel = rng.integers(-2, 3, size=(k, k)).astype(np.float32)
+        same = tensorflow_conv2d(image, kernel, "SAME")
+        centred &= np.array_equal(same, scipy.signal.correlate2d(image, kernel, "same"))
+        odd_only &= np.array_equal(same, scipy.signal.convolve2d(image, turned(kernel), "same")) == (k % 2 == 1)
+    print(f"At stride 1, k = 2, 3 and 4: SAME equals scipy.signal.correlate2d(..., 'same'): {yes(centred)};")
+    print(f"convolve2d(..., 'same') with the kernel turned equals it for k = 3 only: {yes(odd_only)}")
 
 
 def same_in_other_frameworks():

@@ -11,6 +11,7 @@ import scipy.signal
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from matplotlib.colors import to_hex
 from PIL import Image
 
 from conftest import ROOT, assert_readable
@@ -477,6 +478,14 @@ def test_boundaries_figure_pads_by_two_and_shows_each_rule():
     assert (by_id["symm 4,0"], by_id["symm 4,1"]) == ("14", "13")
     assert [ax.get_title().split(":")[0] for ax in fig.axes] == ["boundary='fill'", "boundary='wrap'", "boundary='symm'"]
     assert len([child for ax in fig.axes for child in ax.texts if not child.get_text()]) == 4
+    arrows = {ax.get_title().split(":")[0]: {(child.xyann[0], child.xy[0]) for child in ax.texts if not child.get_text()}
+              for ax in fig.axes}
+    assert arrows["boundary='wrap'"] == {(6.5, 0.5), (7.5, 1.5)}
+    assert arrows["boundary='symm'"] == {(3.5, 0.5), (2.5, 1.5)}
+    assert [child.get_text() for ax in fig.axes for child in ax.texts].count("arrow: from a column to its copy") == 2
+    outlines = [patch for ax in fig.axes for patch in ax.patches if not patch.get_fill()]
+    assert len(outlines) == 3
+    assert all(to_hex(patch.get_edgecolor()) == lesson.OUTLINE_COLOUR != lesson.WINDOW_COLOUR for patch in outlines)
     assert_readable(fig, "2d_boundaries.png")
 
 
@@ -496,6 +505,10 @@ def test_theorem_figure_draws_each_step_and_the_wrap_around():
     for title in ("I, padded to (32, 40)", "|F(I)|, log scale", "|F(g)|, log scale", "|F(I) ⊙ F(g)|",
                   "inverse: I ⊛ g", "circular - true:\nthe wrap-around"):
         assert title in titles
+    kernel_panel = next(ax for ax in fig.axes if ax.get_title() == "g (1x9), padded")
+    (outline,) = kernel_panel.patches
+    assert to_hex(outline.get_edgecolor()) == lesson.STRONG_KERNEL_COLOUR
+    assert (outline.get_width(), outline.get_height()) == (9, 1)
     assert_readable(fig, "2d_theorem.png")
 
 

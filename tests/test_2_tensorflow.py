@@ -546,6 +546,8 @@ def test_channels_figure_draws_each_channel_its_partial_maps_and_the_relu_output
     assert "output 0" in texts and "output 1" in texts
     assert any("then ReLU" in text for text in texts)
     assert "sum of\nthe 3\n+ b1 (5)\n=" in texts
+    assert any(text.startswith("each output = ReLU(channel 0 \u22c6 slice 0") for text in texts)
+    assert lesson.lessonkit.COLOURS["window"] not in lesson.CHANNEL_EDGES
     layer = np.maximum(sum(scipy.signal.correlate2d(images[:, :, c], filters[:, :, c, 1], "valid") for c in range(3)) + 5, 0)
     assert set(f"{v:g}" for v in layer.ravel()) <= set(texts)
     plt.close(figure)
@@ -574,6 +576,8 @@ def test_learned_kernels_and_loss_figures_are_readable_and_titled_by_what_they_s
     assert_readable(figure, "tf_learned_kernels.png")
     texts = lesson.figure_texts(figure)
     assert {"random start", "learned", "g turned 180\u00b0", "a title", "3.00", "-1.00"} <= set(texts)
+    (bar,) = [ax for ax in figure.axes if ax.get_ylabel().startswith("weight")]
+    assert bar.get_ylim() == pytest.approx((-3, 3))
     plt.close(figure)
     figure = lesson.loss_figure({"Laplacian": losses})
     assert_readable(figure, "tf_learning_loss.png")

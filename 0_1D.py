@@ -420,8 +420,8 @@ def modes_figure(x, h):
     ax.set_xlim(-7, len(full) + M)
     ax.set_ylim(0, 10)
     ax.set_axis_off()
-    ax.set_title(f"x ⊛ h: each output sits under the window it comes from;\n'same' and 'valid' are the centre "
-                 f"of 'full', and 'valid' uses no padding", fontsize=12)
+    ax.set_title("x ⊛ h: each output sits under the window it comes from;\n'same' and 'valid' are the centre "
+                 "of 'full', and 'valid' uses no padding", fontsize=12)
     return fig
 
 

@@ -1786,7 +1786,6 @@ def prediction(cnn, digit, name, digits, figures):
     for digit, row in enumerate(table):
         print(f"  {digit}: " + "".join(f"{count:>4}" for count in row))
     off = table - np.diag(np.diag(table))
-    worst = np.unravel_index(np.argmax(off), off.shape)
     pairs = [f"{true} read as {answer}" for true, answer in zip(*np.nonzero(off == off.max()))]
     print(f"the most frequent mistake{'s' if len(pairs) > 1 else ''}, {off.max()} times each: {', '.join(pairs)}")
     right = int(np.trace(table))

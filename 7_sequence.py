@@ -490,7 +490,7 @@ def a_moving_average_removes_the_yearly_cycle(months, values, unit, season, figu
     print(f"h = {season} taps of 1/{season}; x ⊛ h, 'valid': {len(values)} - {season} + 1 = {len(trend)} values")
     print(f"ours == np.convolve: {np.allclose(trend, np.convolve(values, kernel, 'valid'))}")
     before, after = yearly_cycle_amplitude(values, season), yearly_cycle_amplitude(trend, season)
-    print(f"Amplitude of the wave with a period of one season (after a quadratic trend):")
+    print("Amplitude of the wave with a period of one season (after a quadratic trend):")
     print(f"  before: {before:.2f} {unit}")
     print(f"  after:  {after:.3f} {unit} ({after / before:.1%} of it is left)")
     changes = lesson_1d.convolve1d(values, np.array([1.0, -1.0]), mode="valid")

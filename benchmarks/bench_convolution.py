@@ -354,7 +354,9 @@ class Grid:
     method may be expected to take before it is skipped, the image side and rounds of
     the targets, the bytes copied to measure memory bandwidth, the side of the square
     matrices multiplied to measure the peak, the convolution layer timed (image side,
-    input channels, filters, kernel side) and the image side of the separable sweep."""
+    input channels, filters, kernel side), the image side of the separable sweep, and the
+    layer timed as a standard, grouped and depthwise-separable layer (image side, input
+    channels, filters, kernel side, groups)."""
 
     image_sizes: tuple
     image_sweep_kernels: tuple
@@ -371,6 +373,7 @@ class Grid:
     matmul_side: int
     layer: tuple
     separable_image: int
+    layer_kinds: tuple
 
 
 FULL = Grid(
@@ -389,6 +392,7 @@ FULL = Grid(
     matmul_side=1024,
     layer=(64, 16, 32, 3),
     separable_image=1024,
+    layer_kinds=(56, 64, 128, 3, 4),
 )
 QUICK = Grid(
     image_sizes=(128, 256, 512, 1024),
@@ -406,6 +410,7 @@ QUICK = Grid(
     matmul_side=512,
     layer=(64, 16, 32, 3),
     separable_image=512,
+    layer_kinds=(56, 64, 128, 3, 4),
 )
 SMOKE = Grid(
     image_sizes=(16, 32),
@@ -423,6 +428,7 @@ SMOKE = Grid(
     matmul_side=64,
     layer=(16, 4, 8, 3),
     separable_image=32,
+    layer_kinds=(8, 8, 8, 3, 4),
 )
 
 # (ours, theirs, kernel side, target for the median of the per-round ratios ours / theirs)
@@ -1223,6 +1229,58 @@ def time_layer(grid):
     return dict(zip((method.label for method in LAYER_METHODS), timings))
 
 
+def layer_kind_calls(side, channels, count, kernel_size, groups):
+    """The same layer shape as TensorFlow computes it three ways, float32, SAME: a standard
+    layer, a grouped one and a depthwise-separable one (MobileNet's), each with seeded random
+    weights. Returns [(label, multiply-adds, call)], the call returning (1, side, side, count).
+
+    >>> [(label, work) for label, work, _ in layer_kind_calls(4, 4, 8, 3, 2)]
+    [('standard', 4608), ('grouped, g = 2', 2304), ('depthwise-separable', 1088)]
+    """
+    tf = tensorflow()
+    rng = np.random.default_rng([SEED, side, channels, count, kernel_size, groups])
+
+    def weights(*shape):
+        return tf.constant(rng.standard_normal(shape).astype(np.float32))
+
+    images = weights(1, side, side, channels)
+    standard = weights(kernel_size, kernel_size, channels, count)
+    grouped = weights(kernel_size, kernel_size, channels // groups, count)
+    depthwise, pointwise = weights(kernel_size, kernel_size, channels, 1), weights(1, 1, channels, count)
+    pixels, taps = side * side, kernel_size * kernel_size
+    return [
+        ("standard", pixels * taps * channels * count,
+         lambda: tf.nn.conv2d(images, standard, 1, "SAME").numpy()),
+        (f"grouped, g = {groups}", pixels * taps * channels * count // groups,
+         lambda: tf.nn.conv2d(images, grouped, 1, "SAME").numpy()),
+        ("depthwise-separable", pixels * (taps * channels + channels * count),
+         lambda: tf.nn.separable_conv2d(images, depthwise, pointwise, [1, 1, 1, 1], "SAME").numpy()),
+    ]
+
+
+def time_layer_kinds(grid):
+    """Time a standard, a grouped and a depthwise-separable layer of one shape (6_layer.py's
+    last two sections), in turn; print medians, GMAC/s, and the time and work ratios to the
+    standard layer, with verdicts."""
+    side, channels, count, kernel_size, groups = grid.layer_kinds
+    lessonkit.heading(f"Standard, grouped and depthwise-separable layers: {side}x{side}, {channels} -> {count} "
+                      f"channels, {kernel_size}x{kernel_size}, tf.nn, float32")
+    kinds = layer_kind_calls(side, channels, count, kernel_size, groups)
+    rounds = 2 * grid.target_rounds + 1
+    timings = time_in_turn([(call, ()) for _, _, call in kinds], rounds, rounds, 0.0,
+                           [f"layer kinds: {label}" for label, _, _ in kinds])
+    width = max(len(label) for label, _, _ in kinds) + 2
+    print(f"{rounds} rounds, every layer once per round, in turn.")
+    print(f"{'':<{width}}{'median':>13}{'GMAC/s':>8}  {'work':>6}  time / standard")
+    standard_work = kinds[0][1]
+    for (label, work, _), timing in zip(kinds, timings):
+        ratio = paired_ratio(timing, timings[0])
+        words = "" if label == "standard" else f", {verdict(ratio)}"
+        print(f"{label:<{width}}{format_time_cell(timing):>13}{format_rate(work / timing.median):>8}  "
+              f"{format_ratio(work / standard_work):>6}  {format_ratio(ratio.median)}{words}")
+    return dict(zip((label for label, _, _ in kinds), timings))
+
+
 def separable_sweep(grid, rates, peak):
     """Time a Gaussian kernel of every grid.kernel_sizes on a grid.separable_image square
     image with SEPARABLE_METHODS, print the tables and where the FFT overtakes each of
@@ -1408,7 +1466,7 @@ def main(argv=None):
 
     lessonkit.heading("How fast is a convolution?")
     print("One 'same'-size 2-D convolution of a random image, float64 unless marked f32.")
-    print(f"All methods run in turn at each point, one sample each per round; each sweep is made")
+    print("All methods run in turn at each point, one sample each per round; each sweep is made")
     print(f"{grid.passes} times. Cells: median, with the interquartile range (IQR) of the samples.")
     peak = print_machine(grid)
 
@@ -1422,6 +1480,7 @@ def main(argv=None):
     print_float32(grid, [*image_results.values(), kernel_result])
 
     time_layer(grid)
+    time_layer_kinds(grid)
     separable_result, separable_crossovers = separable_sweep(grid, rates, peak)
     check_separable_target(grid)
     print_cores()

@@ -128,3 +128,23 @@ def assert_readable(figure, name, dpi=100):
     assert smallest is None or smallest >= lessonkit.MIN_TEXT_PX - 0.05, (
         f"{name}: its smallest text is {smallest:.1f} px high as shown in a {column} px column"
     )
+
+
+# What a figure draws ---------------------------------------------------------------------------
+
+
+class Collect:
+    """A stand-in for lessonkit.Figures that keeps what a section adds: {name: figure}."""
+
+    def __init__(self):
+        self.added = {}
+
+    def add(self, name, figure):
+        self.added[name] = figure
+
+
+def texts(figure):
+    """Every visible, non-empty text a matplotlib figure draws, titles and colour-bar labels included."""
+    from matplotlib.text import Text
+
+    return [text.get_text() for text in figure.findobj(Text) if text.get_visible() and text.get_text().strip()]

@@ -14,28 +14,13 @@ from PIL import Image, ImageFilter, ImageOps
 from scipy import ndimage, signal
 
 import lessonkit
-from conftest import BAD_INPUTS, ROOT, make_bad_input, run_script
+from conftest import BAD_INPUTS, Collect, ROOT, make_bad_input, run_script, texts
 
 lesson = importlib.import_module("3_image")
 spec = importlib.util.spec_from_file_location("make_bird", ROOT / "data" / "make_bird.py")
 make_bird = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(make_bird)
 
-class Collect:
-    """A stand-in for lessonkit.Figures that keeps what a section adds."""
-
-    def __init__(self):
-        self.added = {}
-
-    def add(self, name, figure):
-        self.added[name] = figure
-
-
-def texts(figure):
-    """Every non-empty text a matplotlib figure draws, titles and colour-bar labels included."""
-    from matplotlib.text import Text
-
-    return [text.get_text() for text in figure.findobj(Text) if text.get_visible() and text.get_text().strip()]
 
 
 def colour_bar_of(axes):

@@ -9,26 +9,11 @@ import pytest
 from PIL import Image
 
 import lessonkit
-from conftest import ROOT
+from conftest import Collect, ROOT, texts
 
 digit = importlib.import_module("4_digit")
 image_lesson = importlib.import_module("3_image")
 
-class Collect:
-    """A stand-in for lessonkit.Figures that keeps what a section adds."""
-
-    def __init__(self):
-        self.added = {}
-
-    def add(self, name, figure):
-        self.added[name] = figure
-
-
-def texts(figure):
-    """Every non-empty text a matplotlib figure draws."""
-    from matplotlib.text import Text
-
-    return [text.get_text() for text in figure.findobj(Text) if text.get_visible() and text.get_text().strip()]
 
 
 FIGURES = ["digit_gray.png", "digit_edges.png", "digit_bank.png", "digit_relu.png"]

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 import lessonkit
-from conftest import BAD_INPUTS, ROOT, assert_readable, make_bad_input
+from conftest import BAD_INPUTS, ROOT, assert_readable, make_bad_input, texts
 
 cnn_lesson = importlib.import_module("5_cnn")
 keras = cnn_lesson.keras
@@ -84,12 +84,6 @@ def trained():
     history = cnn_lesson.train(cnn, train_images, train_labels)
     return cnn, history, digits
 
-
-def texts(figure):
-    """Every non-empty text a matplotlib figure draws."""
-    from matplotlib.text import Text
-
-    return [text.get_text() for text in figure.findobj(Text) if text.get_text().strip()]
 
 
 def pen_digit(path, size=(150, 200)):

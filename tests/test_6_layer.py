@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matplotlib.text import Text
 from PIL import Image
 
-from conftest import assert_readable
+from conftest import assert_readable, texts
 
 lesson = importlib.import_module("6_layer")
 lesson_2d = importlib.import_module("1_2D")
@@ -35,10 +34,6 @@ HEADINGS = (
 FIGURES = ("layer_matrix.png", "layer_im2col.png", "layer_transposed.gif", "layer_zero_insertion.png",
            "layer_separable.png")
 
-
-def texts(figure):
-    """Every non-empty text a matplotlib figure draws."""
-    return [text.get_text() for text in figure.findobj(Text) if text.get_text().strip()]
 
 
 def tf_conv(images, filters, stride=1, padding="VALID"):

@@ -77,6 +77,30 @@ def test_every_layer_method_computes_tensorflows_valid_layer(method):
     np.testing.assert_allclose(result, expected.numpy(), rtol=tolerance, atol=tolerance)
 
 
+def test_the_three_layer_kinds_compute_what_6_layer_py_computes_and_count_its_work():
+    import importlib
+
+    layer = importlib.import_module("6_layer")
+    kinds = bench.layer_kind_calls(6, 8, 4, 3, 2)
+    rng = np.random.default_rng([bench.SEED, 6, 8, 4, 3, 2])
+
+    def draw(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    # The same weights, drawn in the order layer_kind_calls draws them.
+    images, standard, grouped = draw(1, 6, 6, 8), draw(3, 3, 8, 4), draw(3, 3, 4, 4)
+    depthwise, pointwise = draw(3, 3, 8, 1), draw(1, 1, 8, 4)
+    padded = np.pad(images[0], ((1, 1), (1, 1), (0, 0))).astype(np.float64)
+    expected = [
+        layer.grouped_conv2d(padded, standard, 1),
+        layer.grouped_conv2d(padded, grouped, 2),
+        layer.separable_conv2d(padded, depthwise[:, :, :, 0], pointwise[0, 0]),
+    ]
+    for (label, work, call), want in zip(kinds, expected):
+        np.testing.assert_allclose(call()[0], want, rtol=1e-4, atol=1e-4, err_msg=label)
+    assert [work for _, work, _ in kinds] == [36 * 9 * 8 * 4, 36 * 9 * 8 * 4 // 2, 36 * (9 * 8 + 8 * 4)]
+
+
 def test_the_grid_uses_only_odd_kernels_where_every_wrapper_is_exact():
     for grid in (bench.FULL, bench.QUICK, bench.SMOKE):
         assert all(size % 2 == 1 for size in grid.image_sweep_kernels + grid.kernel_sizes)
@@ -238,7 +262,8 @@ def test_benchmark_runs_end_to_end_in_smoke_mode(run_lesson):
     for heading in ("What the numbers depend on", "Where the FFT overtakes the direct method",
                     "The memory-bandwidth floor", "float32 against float64",
                     "A convolution layer: 16x16, 4 channels in, 8 filters, 3x3", "Separable kernels: a Gaussian",
-                    "Separable target: 15x15 Gaussian", "Cores kept busy"):
+                    "Separable target: 15x15 Gaussian", "Cores kept busy",
+                    "Standard, grouped and depthwise-separable layers: 8x8, 8 -> 8 channels, 3x3"):
         assert heading in process.stdout
     for words in ("CPU: ", "oneDNN ", "OPENBLAS_NUM_THREADS=1", "TensorFlow intra-op 1, inter-op 1", "GMAC/s",
                   "scipy.signal.choose_conv_method", "agrees with the measurement at",

@@ -1160,7 +1160,7 @@ def interactive_playground(image=None):
     A malformed kernel prints its one-line message instead of a figure.
 
     image: path of a picture (default: the lesson's photo).
-    Returns the ipywidgets.interactive widget, which a notebook shows as a cell's last value.
+    Shows the widget, as ipywidgets.interact does, and returns it.
     """
     import ipywidgets
     import matplotlib.pyplot as plt
@@ -1179,7 +1179,9 @@ def interactive_playground(image=None):
         show_in_notebook(figure)  # inside the widget's own output area
         plt.close(figure)
 
-    return ipywidgets.interactive(show, kernel=text, gallery=gallery, display=list(DISPLAYS))
+    widget = ipywidgets.interactive(show, kernel=text, gallery=gallery, display=list(DISPLAYS))
+    show_in_notebook(widget)
+    return widget
 
 
 @lessonkit.lesson_main

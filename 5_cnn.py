@@ -1896,7 +1896,7 @@ def sanity_check(cnn, digits, figures):
     print(f"{'digit':>5} {'signed':>7} {'|map|':>7}")
     for label, one, two in zip(range(10), signed, magnitude):
         print(f"{label:>5} {one:>7.2f} {two:>7.2f}")
-    print(f" mean {signed.mean():>7.2f} {magnitude.mean():>7.2f}")
+    print(f"{'mean |ρ|':>8} {np.abs(signed).mean():>4.2f} {np.abs(magnitude).mean():>7.2f}")
     print(f"signed maps: mean |ρ| below {SANITY_LIMIT}, the map depends on what the network learned: "
           f"{bool(np.abs(signed).mean() < SANITY_LIMIT)}")
     ink = rank_correlations(np.abs(trained_maps), images.astype(float)), rank_correlations(

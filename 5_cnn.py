@@ -575,8 +575,8 @@ def score_head(model, tensors=None):
     Returns (tensor, to_scores, words): the Keras tensor that feeds the model's last step
     (in the graph `tensors` of model_tensors, made afresh when None), a function turning its values into the scores (N, 10), and the
     scores in words.
-    For the lesson's CNN the last layer is dense with a softmax, so z = h W + b, where h is
-    its input (400 values), W its kernel (400, 10) and b its bias (10,).
+    For the lesson's CNN the last layer is dense with a softmax, so z = a w + b, where a is
+    its input (400 values), w its kernel (400, 10) and b its bias (10,).
     """
     last = model.layers[-1]
     tensors = model_tensors(model) if tensors is None else tensors
@@ -589,7 +589,7 @@ def score_head(model, tensors=None):
         return (
             tensors["input of the last layer"],
             lambda values: dense_logits(last, values),
-            f"the logits z = h W + b of {last.name}, before its softmax",
+            f"the logits z = a w + b of {last.name}, before its softmax",
         )
     return tensors["output"], lambda values: values, "the model's outputs (it has no final softmax)"
 
@@ -1896,7 +1896,7 @@ def sanity_check(cnn, digits, figures):
     print(f"{'digit':>5} {'signed':>7} {'|map|':>7}")
     for label, one, two in zip(range(10), signed, magnitude):
         print(f"{label:>5} {one:>7.2f} {two:>7.2f}")
-    print(f" mean {signed.mean():>7.2f} {magnitude.mean():>7.2f}")
+    print(f"{'mean |ρ|':>8} {np.abs(signed).mean():>4.2f} {np.abs(magnitude).mean():>7.2f}")
     print(f"signed maps: mean |ρ| below {SANITY_LIMIT}, the map depends on what the network learned: "
           f"{bool(np.abs(signed).mean() < SANITY_LIMIT)}")
     ink = rank_correlations(np.abs(trained_maps), images.astype(float)), rank_correlations(

@@ -784,6 +784,22 @@ def test_saliency_changes_when_the_weights_are_redrawn(trained):
         assert np.array_equal(a, b)
 
 
+def test_sanity_table_ends_with_the_mean_absolute_rho_the_check_uses(trained, capsys):
+    cnn, _, digits = trained
+    drawn = {}
+    figures = type("Drawn", (), {"add": lambda self, name, figure: drawn.update({name: figure})})()
+    cnn_lesson.sanity_check(cnn, digits, figures)
+    lines = capsys.readouterr().out.splitlines()
+    _, _, test_images, test_labels = digits
+    images = test_images[[int(np.flatnonzero(test_labels == label)[0]) for label in range(10)]]
+    read = np.argmax(cnn_lesson.probabilities(cnn, images), axis=1)
+    signed = cnn_lesson.rank_correlations(
+        cnn_lesson.saliency(cnn, images), cnn_lesson.saliency(cnn_lesson.reinitialised(cnn), images, classes=read))
+    mean_row = next(line for line in lines if line.startswith("mean |ρ|")).split()
+    assert mean_row[2] == f"{np.abs(signed).mean():.2f}"
+    assert "cnn_sanity" in drawn
+
+
 def test_blind_from_reads_the_border_only_for_unpadded_windows():
     assert cnn_lesson.blind_from(cnn_lesson.build_cnn()) == 26
     padded = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(1, 3, padding="same")])

@@ -730,8 +730,8 @@ def upsample(grids, centres, size=SIDE):
 def grad_cam_grid(model, images, classes=None, layer_name=None):
     """Grad-CAM on the layer's own grid, before upsampling, and what it is made of.
 
-    Returns (heat (N, o_h, o_w), maps A (N, o_h, o_w, K), gradients ∂z_c/∂A (same),
-    weights α (N, K)), NumPy arrays; K maps A_f of o_h x o_w.
+    Returns (heat (N, o_h, o_w), maps A (N, o_h, o_w, C_out), gradients ∂z_c/∂A (same),
+    weights α (N, C_out)), NumPy arrays; the layer has C_out maps A_f of o_h x o_w.
     """
     inputs, classes = checked_images(images, classes)
     name = layer_name or last_conv_layer(model)

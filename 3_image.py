@@ -1159,12 +1159,10 @@ def interactive_playground(image=None):
     fills the text box) and the display, redrawn with kernel_playground at each change.
     A malformed kernel prints its one-line message instead of a figure.
 
-    image: path of a picture (default: the lesson's photo).
-    Shows the widget, as ipywidgets.interact does, and returns it.
+    image: path of a picture (default: the lesson's photo). Needs ipywidgets.
+    Shows the controls and the figure, as ipywidgets.interact does; returns the widget.
     """
     import ipywidgets
-    import matplotlib.pyplot as plt
-    from IPython.display import display as show_in_notebook
 
     text = ipywidgets.Text(value=kernel_as_text(GALLERY["sharpen"]), description="kernel", continuous_update=False)
     gallery = ipywidgets.Dropdown(options=list(GALLERY), value="sharpen", description="gallery")
@@ -1172,16 +1170,12 @@ def interactive_playground(image=None):
 
     def show(kernel, gallery, display):
         try:
-            figure = kernel_playground(kernel, image, display)
+            return kernel_playground(kernel, image, display)
         except ValueError as error:
             print(f"error: {error}")
-            return
-        show_in_notebook(figure)  # inside the widget's own output area
-        plt.close(figure)
+            return None
 
-    widget = ipywidgets.interactive(show, kernel=text, gallery=gallery, display=list(DISPLAYS))
-    show_in_notebook(widget)
-    return widget
+    return ipywidgets.interact(show, kernel=text, gallery=gallery, display=list(DISPLAYS)).widget
 
 
 @lessonkit.lesson_main

@@ -3,6 +3,7 @@ bottom in a fresh kernel, printing what its script prints and writing the same f
 The generator itself is tested on small made-up lessons: what it builds, and how it
 refuses a README section without code or code without a README section."""
 
+import copy
 import json
 import re
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError
 from traitlets import default
 
 import make_notebooks
@@ -106,6 +108,28 @@ def figure_files(block):
     return [line.strip() for line in block.splitlines()[1:] if line.strip()]
 
 
+CELL_SECONDS = 240  # far more than any cell takes; a kernel silent for longer has stopped answering
+
+
+def executed(notebook):
+    """The notebook run top to bottom in a fresh kernel (a copy; the argument is not changed).
+    A kernel that stops answering, with no reply to a cell within CELL_SECONDS, is replaced by
+    a fresh one once; an error in a cell is never retried."""
+    for attempt in (1, 2):
+        client = NotebookClient(
+            copy.deepcopy(notebook),
+            timeout=CELL_SECONDS,
+            kernel_name="python3",
+            kernel_manager_class=ThisInterpreterKernel,
+            resources={"metadata": {"path": str(ROOT / "notebooks")}},
+        )
+        try:
+            return client.execute(env=headless_env())
+        except CellTimeoutError:
+            if attempt == 2:
+                raise
+
+
 @pytest.mark.parametrize("script", LESSONS)
 def test_notebook_runs_and_prints_and_draws_what_its_script_does(script, tmp_path, monkeypatch):
     monkeypatch.delenv("MPLBACKEND", raising=False)
@@ -119,16 +143,8 @@ def test_notebook_runs_and_prints_and_draws_what_its_script_does(script, tmp_pat
         stderr=subprocess.PIPE,
         text=True,
     )
-    notebook = nbformat.read(ROOT / "notebooks" / script.replace(".py", ".ipynb"), as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=600,
-        kernel_name="python3",
-        kernel_manager_class=ThisInterpreterKernel,
-        resources={"metadata": {"path": str(ROOT / "notebooks")}},
-    )
     try:
-        client.execute(env=headless_env())
+        notebook = executed(nbformat.read(ROOT / "notebooks" / script.replace(".py", ".ipynb"), as_version=4))
     finally:
         stdout, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr

@@ -1413,12 +1413,7 @@ def plot_kernel_sweep(grid, result, crossovers):
     draw_lines(axis, sizes, result, PLOTTED)
     last = result.timings[REFERENCE.label][-1]
     draw_slope_guide(axis, sizes, (sizes[-1], last.median * 2), "slope 2: time ∝ K²")
-    kernel_size = crossovers.get("scipy")
-    if kernel_size is not None:
-        axis.axvline(kernel_size, color="black", linestyle=":", linewidth=1.5)
-        axis.annotate(f"fftconvolve faster than\nconvolve2d from {kernel_size}x{kernel_size}", xy=(kernel_size, 0.97),
-                      xycoords=("data", "axes fraction"), xytext=(4, 0), textcoords="offset points",
-                      ha="left", va="top", fontsize=9, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    mark_crossover(axis, crossovers.get("scipy"), "fftconvolve faster than\nconvolve2d", "left")
     axis.set_xlabel("kernel side K (the kernel is K×K)")
     axis.set_ylabel("median time of one call (s)")
     side = grid.kernel_sweep_image
@@ -1427,6 +1422,19 @@ def plot_kernel_sweep(grid, result, crossovers):
     axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     figure.tight_layout()
     return figure
+
+
+def mark_crossover(axis, kernel_size, words, side):
+    """A dotted vertical line at the kernel side from which the FFT is faster, with `words`
+    and "from KxK" beside it, on the `side` ("left" or "right") of the line; none when
+    kernel_size is None."""
+    if kernel_size is None:
+        return
+    axis.axvline(kernel_size, color="black", linestyle=":", linewidth=1.5)
+    axis.annotate(f"{words} from {kernel_size}x{kernel_size}", xy=(kernel_size, 0.97),
+                  xycoords=("data", "axes fraction"), xytext=(4 if side == "left" else -4, 0),
+                  textcoords="offset points", ha=side, va="top", fontsize=9,
+                  bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
 
 
 def plot_separable_sweep(grid, result, crossovers):
@@ -1438,12 +1446,7 @@ def plot_separable_sweep(grid, result, crossovers):
     figure, axis = plt.subplots(figsize=FIGURE_SIZE)
     sizes = list(grid.kernel_sizes)
     draw_lines(axis, sizes, result, [method.label for method in SEPARABLE_METHODS])
-    kernel_size = crossovers.get(SEPARABLE_METHODS[0].label)
-    if kernel_size is not None:
-        axis.axvline(kernel_size, color="black", linestyle=":", linewidth=1.5)
-        axis.annotate(f"FFT faster than the\nseparable path from {kernel_size}x{kernel_size}", xy=(kernel_size, 0.97),
-                      xycoords=("data", "axes fraction"), xytext=(-4, 0), textcoords="offset points",
-                      ha="right", va="top", fontsize=9)
+    mark_crossover(axis, crossovers.get(SEPARABLE_METHODS[0].label), "FFT faster than the\nseparable path", "right")
     axis.set_xlabel("Gaussian kernel side K (the kernel is K×K)")
     axis.set_ylabel("median time of one call (s)")
     side = grid.separable_image
